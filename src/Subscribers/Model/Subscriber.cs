@@ -1,0 +1,85 @@
+namespace Newsletter.Subscribers.Model;
+
+/// <summary>One person on the list (every time stored is UTC). The address is stored as typed
+/// and, separately, in its normalised form and as a hash of that, which is what uniqueness and
+/// suppression are checked against.</summary>
+public sealed class Subscriber
+{
+    public int Id { get; set; }
+
+    public required string Email { get; set; }
+
+    /// <summary>Lower-cased, trimmed address; unique.</summary>
+    public required string NormalizedEmail { get; set; }
+
+    /// <summary>Hex SHA-256 of <see cref="NormalizedEmail"/>, joined against the suppression list.</summary>
+    public required string EmailHash { get; set; }
+
+    public string? Name { get; set; }
+
+    public SubscriberStatus Status { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? ConfirmedAt { get; set; }
+
+    public List<Subscription> Subscriptions { get; set; } = [];
+}
+
+public enum SubscriberStatus
+{
+    /// <summary>Signed up, has not confirmed yet: receives nothing but the confirmation email.</summary>
+    Pending = 0,
+
+    /// <summary>Confirmed (double opt-in, or imported with consent evidence).</summary>
+    Confirmed = 1,
+}
+
+/// <summary>A subscriber's choice of one edition.</summary>
+public sealed class Subscription
+{
+    public int SubscriberId { get; set; }
+
+    /// <summary>Edition key, e.g. <c>weekly-tip</c>.</summary>
+    public required string Edition { get; set; }
+
+    public SubscriptionStatus Status { get; set; }
+
+    public DateTime SubscribedAt { get; set; }
+
+    public DateTime? UnsubscribedAt { get; set; }
+
+    public Subscriber? Subscriber { get; set; }
+}
+
+public enum SubscriptionStatus
+{
+    Active = 0,
+    Unsubscribed = 1,
+}
+
+/// <summary>
+/// An address never to be mailed again. Keyed by a hash of the normalised address so that it
+/// survives erasure of the subscriber's personal data.
+/// </summary>
+public sealed class Suppression
+{
+    public int Id { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the normalised address; unique.</summary>
+    public required string EmailHash { get; set; }
+
+    public SuppressionReason Reason { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public string? Note { get; set; }
+}
+
+public enum SuppressionReason
+{
+    Manual = 0,
+    HardBounce = 1,
+    Complaint = 2,
+    Erased = 3,
+}

@@ -1,0 +1,59 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Newsletter.Subscribers.Model;
+
+/// <summary>
+/// The Subscribers module's part of the one database. The host's DbContext applies these
+/// configurations beside its own; this module reads and writes through <c>DbContext.Set&lt;T&gt;()</c>.
+/// </summary>
+public static class SubscriberModel
+{
+    public const int MaxEmailLength = 254;
+    public const int MaxNameLength = 100;
+    public const int MaxEditionKeyLength = 64;
+
+    public static ModelBuilder ApplySubscriberModel(this ModelBuilder modelBuilder) => modelBuilder
+        .ApplyConfiguration(new SubscriberConfiguration())
+        .ApplyConfiguration(new SubscriptionConfiguration())
+        .ApplyConfiguration(new SuppressionConfiguration());
+
+    private sealed class SubscriberConfiguration : IEntityTypeConfiguration<Subscriber>
+    {
+        public void Configure(EntityTypeBuilder<Subscriber> b)
+        {
+            b.ToTable("Subscribers");
+            b.Property(s => s.Email).HasMaxLength(MaxEmailLength);
+            b.Property(s => s.NormalizedEmail).HasMaxLength(MaxEmailLength);
+            b.HasIndex(s => s.NormalizedEmail).IsUnique();
+            b.Property(s => s.EmailHash).HasMaxLength(64).IsFixedLength();
+            b.HasIndex(s => s.EmailHash);
+            b.Property(s => s.Name).HasMaxLength(MaxNameLength);
+            b.HasMany(s => s.Subscriptions).WithOne(s => s.Subscriber).HasForeignKey(s => s.SubscriberId)
+                .OnDelete(DeleteBehavior.Cascade);
+        }
+    }
+
+    private sealed class SubscriptionConfiguration : IEntityTypeConfiguration<Subscription>
+    {
+        public void Configure(EntityTypeBuilder<Subscription> b)
+        {
+            b.ToTable("Subscriptions");
+            b.HasKey(s => new { s.SubscriberId, s.Edition });
+            b.Property(s => s.Edition).HasMaxLength(MaxEditionKeyLength);
+            // The publication snapshot selects active subscriptions of one edition.
+            b.HasIndex(s => new { s.Edition, s.Status });
+        }
+    }
+
+    private sealed class SuppressionConfiguration : IEntityTypeConfiguration<Suppression>
+    {
+        public void Configure(EntityTypeBuilder<Suppression> b)
+        {
+            b.ToTable("Suppressions");
+            b.Property(s => s.EmailHash).HasMaxLength(64).IsFixedLength();
+            b.HasIndex(s => s.EmailHash).IsUnique();
+            b.Property(s => s.Note).HasMaxLength(500);
+        }
+    }
+}

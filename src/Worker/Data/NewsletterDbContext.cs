@@ -1,0 +1,97 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Newsletter.Subscribers.Model;
+using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Issues;
+using Newsletter.Worker.Publishing;
+
+namespace Newsletter.Worker.Data;
+
+/// <summary>
+/// The one database: the Subscribers module's entities (applied from its configurations) beside
+/// the host's issues, publications and deliveries. Each provider has a subclass so that each keeps
+/// its own migration history (see <see cref="SqliteNewsletterDbContext"/>, <see cref="SqlServerNewsletterDbContext"/>).
+/// </summary>
+public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Issue> Issues => Set<Issue>();
+
+    public DbSet<Publication> Publications => Set<Publication>();
+
+    public DbSet<DeliveryRecord> Deliveries => Set<DeliveryRecord>();
+
+    public DbSet<Subscriber> Subscribers => Set<Subscriber>();
+
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
+
+    public DbSet<Setting> Settings => Set<Setting>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every stored time is UTC; the providers hand DateTime back as Unspecified, so say so on the way out.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplySubscriberModel();
+
+        modelBuilder.Entity<Issue>(b =>
+        {
+            b.ToTable("Issues");
+            b.Property(i => i.Edition).HasMaxLength(SubscriberModel.MaxEditionKeyLength);
+            b.Property(i => i.Subject).HasMaxLength(998);
+            b.Property(i => i.Preheader).HasMaxLength(500);
+            b.Property(i => i.SourceFile).HasMaxLength(1000);
+            // The queue: an edition's queued issues in order.
+            b.HasIndex(i => new { i.Edition, i.Status, i.QueuedAt });
+        });
+
+        modelBuilder.Entity<Publication>(b =>
+        {
+            b.ToTable("Publications");
+            b.Property(p => p.Edition).HasMaxLength(SubscriberModel.MaxEditionKeyLength);
+            b.Property(p => p.Note).HasMaxLength(1000);
+            // The invariant the scheduler rests on: one publication per edition and slot, ever.
+            b.HasIndex(p => new { p.Edition, p.SlotUtc }).IsUnique();
+            b.HasIndex(p => p.Status);
+            b.HasOne<Issue>().WithMany().HasForeignKey(p => p.IssueId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<DeliveryRecord>(b =>
+        {
+            b.ToTable("Deliveries");
+            b.Property(d => d.LeaseOwner).HasMaxLength(100);
+            b.Property(d => d.LastResult).HasMaxLength(1000);
+            // One delivery per recipient per publication, whatever happens.
+            b.HasIndex(d => new { d.PublicationId, d.SubscriberId }).IsUnique();
+            // Claiming: the next due rows of a publication.
+            b.HasIndex(d => new { d.PublicationId, d.Status, d.NextAttemptAt });
+            b.HasOne<Publication>().WithMany().HasForeignKey(d => d.PublicationId).OnDelete(DeleteBehavior.Cascade);
+            // No foreign key to Subscribers: erasing a person must not erase the record that a
+            // publication went out, and must not be blocked by it.
+        });
+
+        modelBuilder.Entity<Setting>(b =>
+        {
+            b.ToTable("Settings");
+            b.HasKey(s => s.Key);
+            b.Property(s => s.Key).HasMaxLength(100);
+        });
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}
+
+/// <summary>The embedded default. Migrations in Data/Migrations/Sqlite.</summary>
+public sealed class SqliteNewsletterDbContext(DbContextOptions<SqliteNewsletterDbContext> options)
+    : NewsletterDbContext(options);
+
+/// <summary>The production store. Migrations in Data/Migrations/SqlServer.</summary>
+public sealed class SqlServerNewsletterDbContext(DbContextOptions<SqlServerNewsletterDbContext> options)
+    : NewsletterDbContext(options);

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Publishing;
+
+namespace Newsletter.Worker.Delivery;
+
+/// <summary>Wakes the delivery service when a publication has just been created.</summary>
+public sealed class DeliverySignal
+{
+    private readonly Channel<int> _channel = Channel.CreateBounded<int>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public void Notify() => _channel.Writer.TryWrite(0);
+
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await _channel.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The poll interval passed.
+        }
+    }
+}
+
+/// <summary>
+/// In the running service: finds publications that are sending (new ones, and ones left over from a
+/// crash or another instance) and runs the delivery engine for each, several at once.
+/// </summary>
+public sealed class DeliveryService(
+    IServiceScopeFactory scopes, DeliveryEngine engine, DeliverySignal signal, TimeProvider time,
+    ILogger<DeliveryService> logger) : BackgroundService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<int, Task> _running = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+                var sending = await db.Publications.AsNoTracking()
+                    .Where(p => p.Status == PublicationStatus.Sending).Select(p => p.Id).ToListAsync(stoppingToken);
+                foreach (var id in sending.Where(id => !_running.ContainsKey(id)))
+                {
+                    _running[id] = RunOneAsync(id, stoppingToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Looking for publications to send failed; trying again shortly");
+            }
+            await signal.WaitAsync(PollInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        // Graceful shutdown: the engines release their claims when the token fires; wait for them.
+        await Task.WhenAll(_running.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RunOneAsync(int publicationId, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await engine.RunAsync(publicationId, null, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Sending publication {PublicationId} failed; it will be picked up again", publicationId);
+        }
+        finally
+        {
+            _running.TryRemove(publicationId, out _);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace Newsletter.Worker.Issues;
+
+/// <summary>An issue the editor has queued for an edition. Every time stored is UTC.</summary>
+public sealed class Issue
+{
+    public int Id { get; set; }
+
+    public required string Edition { get; set; }
+
+    public required string Subject { get; set; }
+
+    public string? Preheader { get; set; }
+
+    /// <summary>When set, the issue goes out at that day's slot (a date in the edition's time zone)
+    /// and is not taken as the head of the queue on other days.</summary>
+    public DateOnly? SendOn { get; set; }
+
+    /// <summary>Edition-specific front-matter values (theme, sources, examples…) as JSON.</summary>
+    public string ExtrasJson { get; set; } = "{}";
+
+    /// <summary>The body as the editor wrote it, front matter removed.</summary>
+    public required string BodyMarkdown { get; set; }
+
+    /// <summary>The file the issue was queued from, for the editor's reference.</summary>
+    public string? SourceFile { get; set; }
+
+    public IssueStatus Status { get; set; }
+
+    public DateTime QueuedAt { get; set; }
+
+    public DateTime? PublishedAt { get; set; }
+
+    public DateTime? CancelledAt { get; set; }
+}
+
+public enum IssueStatus
+{
+    Queued = 0,
+    Published = 1,
+    Cancelled = 2,
+}

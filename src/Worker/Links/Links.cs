@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Tokens;
+using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Worker.Links;
+
+/// <summary>Builds the personal links in emails and pages.</summary>
+public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptions> options)
+{
+    public string Unsubscribe(int subscriberId, string edition) =>
+        $"{options.Value.BaseUrl}/unsubscribe/{signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition))}";
+
+    public LinkTokenSigner Signer => signer;
+}
+
+public static class LinkExtensions
+{
+    internal const string TokenSecretSettingKey = "token-secret";
+
+    public static IHostApplicationBuilder AddNewsletterLinks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp => new LinkTokenSigner(LoadOrCreateSecret(sp)));
+        builder.Services.AddSingleton<LinkBuilder>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The configured secret, else the one kept in the database, else a new one stored there.
+    /// Kept in the database (not a local file) so every instance sharing it signs alike.
+    /// </summary>
+    private static byte[] LoadOrCreateSecret(IServiceProvider services)
+    {
+        var configured = services.GetRequiredService<IOptions<NewsletterOptions>>().Value.TokenSecret;
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return Convert.FromBase64String(configured);
+        }
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+        var stored = db.Settings.AsNoTracking().FirstOrDefault(s => s.Key == TokenSecretSettingKey);
+        if (stored is null)
+        {
+            db.Settings.Add(new Setting
+            {
+                Key = TokenSecretSettingKey,
+                Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
+            });
+            try
+            {
+                db.SaveChanges();
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LinkExtensions))
+                    .LogInformation("Generated the link-signing secret and stored it in the database");
+            }
+            catch (DbUpdateException)
+            {
+                // Another instance stored one first; use theirs.
+                db.ChangeTracker.Clear();
+            }
+            stored = db.Settings.AsNoTracking().First(s => s.Key == TokenSecretSettingKey);
+        }
+        return Convert.FromBase64String(stored.Value);
+    }
+}

@@ -1,0 +1,49 @@
+using Newsletter.Subscribers.Lists;
+using Newsletter.Templates;
+using Newsletter.Templates.Rendering;
+using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Issues;
+using Newsletter.Worker.Links;
+using Newsletter.Worker.Publishing;
+using Newsletter.Worker.Scheduling;
+
+namespace Newsletter.Worker;
+
+public static class NewsletterHost
+{
+    /// <summary>What both the service and the command line need: options, the database, links,
+    /// templates, the subscriber list, publishing and delivery.</summary>
+    public static IHostApplicationBuilder AddNewsletterCore(this IHostApplicationBuilder builder)
+    {
+        builder.AddNewsletterOptions();
+        builder.AddNewsletterData();
+        builder.AddNewsletterLinks();
+        builder.AddNewsletterDelivery();
+
+        var services = builder.Services;
+        services.AddNewsletterTemplates();
+        services.AddScoped(sp => new SubscriberList(
+            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IKnownEditions>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped<EditionEmailFactory>();
+        services.AddScoped<IssueQueue>();
+        services.AddScoped<Publisher>();
+        services.AddScoped<SlotCatchUp>();
+        return builder;
+    }
+
+    /// <summary>Before anything runs: the database is migrated (and its location logged), and the
+    /// email templates are compiled so the first send pays no compile cost.</summary>
+    public static async Task PrepareNewsletterAsync(this IServiceProvider services, bool warmUpTemplates, CancellationToken cancellationToken = default)
+    {
+        await using (var scope = services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<DatabasePreparer>().PrepareAsync(cancellationToken);
+        }
+        if (warmUpTemplates)
+        {
+            await services.GetRequiredService<IEmailRenderer>().WarmUpAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+namespace Newsletter.Worker.Publishing;
+
+/// <summary>
+/// What happened at one slot of one edition. Unique per (edition, slot), ever: a second fire for
+/// the same slot, from a restart, a doubled trigger or another instance, finds this row and does nothing.
+/// </summary>
+public sealed class Publication
+{
+    public int Id { get; set; }
+
+    public required string Edition { get; set; }
+
+    /// <summary>The scheduled instant (UTC). For a send-now, the moment it was asked for.</summary>
+    public DateTime SlotUtc { get; set; }
+
+    public PublicationKind Kind { get; set; }
+
+    public PublicationStatus Status { get; set; }
+
+    /// <summary>The issue published; null when the slot was skipped or missed.</summary>
+    public int? IssueId { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? CompletedAt { get; set; }
+
+    /// <summary>Recipients in the snapshot taken when the publication was created.</summary>
+    public int RecipientCount { get; set; }
+
+    /// <summary>Why the publication is skipped, missed, paused or stopped, in the editor's words.</summary>
+    public string? Note { get; set; }
+}
+
+public enum PublicationKind
+{
+    Scheduled = 0,
+    CatchUp = 1,
+    SendNow = 2,
+}
+
+public enum PublicationStatus
+{
+    /// <summary>Deliveries are going out.</summary>
+    Sending = 0,
+
+    /// <summary>Every recipient has an outcome.</summary>
+    Completed = 1,
+
+    /// <summary>The slot came and the edition's queue was empty.</summary>
+    Skipped = 2,
+
+    /// <summary>The service was down at the slot and came back after the catch-up window.</summary>
+    Missed = 3,
+
+    Paused = 4,
+
+    Cancelled = 5,
+}

@@ -1,0 +1,34 @@
+using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Publishing;
+using Quartz;
+
+namespace Newsletter.Worker.Scheduling;
+
+/// <summary>Fires at each slot of one edition and publishes it. Safe to fire twice for a slot:
+/// the publication's uniqueness per (edition, slot) makes the second fire a no-op.</summary>
+[DisallowConcurrentExecution]
+public sealed class PublishEditionJob(Publisher publisher, DeliverySignal signal, ILogger<PublishEditionJob> logger) : IJob
+{
+    public const string EditionKey = "edition";
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var edition = context.MergedJobDataMap.GetString(EditionKey)
+            ?? throw new JobExecutionException("the job has no edition");
+        // The scheduled time, not the moment the job ran: a late fire still belongs to its slot.
+        var slot = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
+        try
+        {
+            var result = await publisher.PublishSlotAsync(edition, slot, Publishing.PublicationKind.Scheduled, cancellationToken);
+            if (result.Outcome == PublishOutcome.Published)
+            {
+                signal.Notify();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "{Edition}: publishing the slot {Slot:u} failed", edition, slot);
+            throw new JobExecutionException(ex);
+        }
+    }
+}

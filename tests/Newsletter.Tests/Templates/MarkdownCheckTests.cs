@@ -1,0 +1,129 @@
+using Newsletter.Templates.Rendering;
+
+namespace Newsletter.Tests.Templates;
+
+public class MarkdownCheckTests
+{
+    [Fact]
+    public void Clean_markdown_has_no_problems()
+    {
+        const string markdown = """
+            ## Why it matters
+
+            Rest is not a reward you earn. It is part of **how** we heal.
+
+            - Read [our guide](https://steadyground.example.org/rest)
+            - Write to us at <hello@steadyground.example.org> or [by email](mailto:hello@steadyground.example.org)
+            - Visit https://steadyground.example.org
+
+            ![A quiet bench in the park](https://steadyground.example.org/bench.jpg)
+
+            Code like `<div>` in backticks is fine, and so are 3 < 5 and fish & chips.
+            """;
+
+        Assert.Empty(MarkdownCheck.FindProblems(markdown));
+    }
+
+    [Fact]
+    public void A_block_of_raw_html_is_reported_on_its_line()
+    {
+        var problems = MarkdownCheck.FindProblems("First paragraph.\n\n<div class=\"box\">\nHello\n</div>\n\nLast.");
+
+        var problem = Assert.Single(problems);
+        Assert.Equal(3, problem.Line);
+        Assert.StartsWith("raw HTML is not allowed in an issue: `<div class=\"box\">`", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_plain_div_is_quoted_as_the_editor_wrote_it()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("<div>Hello</div>"));
+
+        Assert.Equal(1, problem.Line);
+        Assert.StartsWith("raw HTML is not allowed in an issue: `<div>`", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inline_raw_html_is_reported_on_its_line()
+    {
+        var problems = MarkdownCheck.FindProblems("One calm line\nand a <span style=\"color:red\">loud</span> one.");
+
+        Assert.Equal(2, problems.Count);
+        Assert.All(problems, p => Assert.Equal(2, p.Line));
+        Assert.StartsWith("raw HTML is not allowed in an issue: `<span style=\"color:red\">`", problems[0].Message, StringComparison.Ordinal);
+        Assert.StartsWith("raw HTML is not allowed in an issue: `</span>`", problems[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_image_without_alt_text_is_reported_on_its_line()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("Intro.\n\nMore.\n\n![](https://steadyground.example.org/walk.jpg)"));
+
+        Assert.Equal(5, problem.Line);
+        Assert.Contains("image has no alt text", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_relative_link_is_reported_on_its_line()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("Line one.\nSee [the archive](/archive/2026) for more."));
+
+        Assert.Equal(2, problem.Line);
+        Assert.StartsWith("link is not absolute: `/archive/2026`", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_javascript_link_is_reported_on_its_line()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("# Hello\n\n\n[click me](javascript:alert(1))"));
+
+        Assert.Equal(4, problem.Line);
+        Assert.StartsWith("link is not absolute: `javascript:alert(1)`", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_link_is_reported()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("A [link to nowhere]() here."));
+
+        Assert.Equal(1, problem.Line);
+        Assert.StartsWith("link is not absolute: ``", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_relative_image_is_reported_on_its_line()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("Text.\n\n![Sunrise over the lake](images/sunrise.jpg)"));
+
+        Assert.Equal(3, problem.Line);
+        Assert.StartsWith("image link is not absolute: `images/sunrise.jpg`", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Problems_in_a_list_are_reported_in_order_with_their_lines()
+    {
+        const string markdown = """
+            Some things to try:
+
+            - Take a [short walk](walk.html)
+            - Look at ![](https://steadyground.example.org/sky.jpg)
+            - Say <b>no</b> to one thing
+            """;
+
+        var problems = MarkdownCheck.FindProblems(markdown);
+
+        Assert.Equal([3, 4, 5, 5], problems.Select(p => p.Line));
+        Assert.Contains("walk.html", problems[0].Message, StringComparison.Ordinal);
+        Assert.Contains("alt text", problems[1].Message, StringComparison.Ordinal);
+        Assert.Contains("`<b>`", problems[2].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_html_comment_counts_as_raw_html()
+    {
+        var problem = Assert.Single(MarkdownCheck.FindProblems("Hello.\n\n<!-- note to self -->"));
+
+        Assert.Equal(3, problem.Line);
+        Assert.Contains("raw HTML is not allowed", problem.Message, StringComparison.Ordinal);
+    }
+}
