@@ -46,20 +46,20 @@ public sealed class EditionEmailFactory(IOptions<NewsletterOptions> newsletter, 
             {
                 EditionKey = editionKey, EditionName = edition.DisplayName, Subject = subject, Preheader = preheader,
                 BodyMarkdown = body, IssueDate = issueDate, Brand = brand,
-                Theme = x.Theme,
+                Headline = x.Headline, Fact = x.Fact, Theme = x.Theme,
                 Sources = x.Sources.Select(s => new SourceLink(s.Title, s.Url)).ToList(),
             },
             EditionFormat.Tip => new TipOfTheWeekEmail
             {
                 EditionKey = editionKey, EditionName = edition.DisplayName, Subject = subject, Preheader = preheader,
                 BodyMarkdown = body, IssueDate = issueDate, Brand = brand,
-                Examples = x.Examples,
+                Headline = x.Headline, Tip = x.Tip, Examples = x.Examples,
             },
             EditionFormat.Spotlight => new SpotlightEmail
             {
                 EditionKey = editionKey, EditionName = edition.DisplayName, Subject = subject, Preheader = preheader,
                 BodyMarkdown = body, IssueDate = issueDate, Brand = brand,
-                EditionLabel = x.EditionLabel, FeaturedPerson = x.FeaturedPerson, AuthorsNote = x.AuthorsNote,
+                Headline = x.Headline, EditionLabel = x.EditionLabel, FeaturedPerson = x.FeaturedPerson, AuthorsNote = x.AuthorsNote,
                 ImageUrl = x.Image, ImageAlt = x.ImageAlt,
             },
             _ => throw new InvalidOperationException($"edition '{editionKey}' has no template"),

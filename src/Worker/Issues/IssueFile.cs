@@ -9,6 +9,9 @@ namespace Newsletter.Worker.Issues;
 /// <summary>Edition-specific front-matter values, stored with the issue as JSON.</summary>
 public sealed record IssueExtras
 {
+    public string? Headline { get; init; }
+    public string? Fact { get; init; }
+    public string? Tip { get; init; }
     public string? Theme { get; init; }
     public List<IssueSource> Sources { get; init; } = [];
     public List<string> Examples { get; init; } = [];
@@ -39,12 +42,12 @@ public static class IssueFile
     public const int MaxSubjectLength = 200;
     public const int MaxValueLength = 2000;
 
-    private static readonly string[] CommonKeys = ["edition", "subject", "preheader", "send_on"];
+    private static readonly string[] CommonKeys = ["edition", "subject", "preheader", "send_on", "headline"];
 
     private static readonly Dictionary<EditionFormat, string[]> FormatKeys = new()
     {
-        [EditionFormat.Fact] = ["theme", "sources"],
-        [EditionFormat.Tip] = ["examples"],
+        [EditionFormat.Fact] = ["fact", "theme", "sources"],
+        [EditionFormat.Tip] = ["tip", "examples"],
         [EditionFormat.Spotlight] = ["edition_label", "featured_person", "authors_note", "image", "image_alt"],
     };
 
@@ -132,6 +135,9 @@ public static class IssueFile
 
         var extras = new IssueExtras
         {
+            Headline = Scalar(values, "headline", problems),
+            Fact = Scalar(values, "fact", problems),
+            Tip = Scalar(values, "tip", problems),
             Theme = Scalar(values, "theme", problems),
             Sources = Sources(values, problems),
             Examples = StringList(values, "examples", problems),
