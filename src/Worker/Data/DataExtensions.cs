@@ -12,33 +12,30 @@ public static class DataExtensions
     public const string DefaultSqliteConnectionString = "Data Source=data/newsletter.db";
 
     /// <summary>Registers the one DbContext for the configured provider. Code asks for
-    /// <see cref="NewsletterDbContext"/>; the provider's subclass answers.</summary>
+    /// <see cref="NewsletterDbContext"/>; the provider's subclass answers. The provider and
+    /// connection string are read when the context is first needed, so configuration added after
+    /// this call (by a test, or a command) still counts.</summary>
     public static IHostApplicationBuilder AddNewsletterData(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
-        var provider = builder.Configuration.GetValue(
-            $"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Provider)}", DatabaseProvider.Sqlite);
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
-
-        switch (provider)
-        {
-            case DatabaseProvider.Sqlite:
-                var sqlite = ResolveSqliteConnectionString(connectionString ?? DefaultSqliteConnectionString);
-                builder.Services.AddDbContext<NewsletterDbContext, SqliteNewsletterDbContext>(o => o.UseSqlite(sqlite));
-                break;
-            case DatabaseProvider.SqlServer:
-                if (string.IsNullOrWhiteSpace(connectionString))
-                {
-                    throw new OptionsValidationException(ConnectionStringName, typeof(DatabaseOptions),
-                        [$"ConnectionStrings:{ConnectionStringName} is required when Database:Provider is SqlServer."]);
-                }
-                builder.Services.AddDbContext<NewsletterDbContext, SqlServerNewsletterDbContext>(
-                    o => o.UseSqlServer(connectionString));
-                break;
-        }
-        builder.Services.AddScoped<DatabasePreparer>();
+        var services = builder.Services;
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        services.AddDbContext<SqliteNewsletterDbContext>((sp, o) => o.UseSqlite(
+            ResolveSqliteConnectionString(ConnectionString(sp) ?? DefaultSqliteConnectionString)));
+        services.AddDbContext<SqlServerNewsletterDbContext>((sp, o) => o.UseSqlServer(
+            ConnectionString(sp) is { Length: > 0 } connectionString
+                ? connectionString
+                : throw new OptionsValidationException(ConnectionStringName, typeof(DatabaseOptions),
+                    [$"ConnectionStrings:{ConnectionStringName} is required when Database:Provider is SqlServer."])));
+        services.AddScoped<NewsletterDbContext>(sp =>
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.SqlServer
+                ? sp.GetRequiredService<SqlServerNewsletterDbContext>()
+                : sp.GetRequiredService<SqliteNewsletterDbContext>());
+        services.AddScoped<DatabasePreparer>();
         return builder;
     }
+
+    private static string? ConnectionString(IServiceProvider services) =>
+        services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName);
 
     /// <summary>
     /// Makes a SQLite file path absolute (relative paths are taken from the working directory) and
