@@ -8,6 +8,7 @@ using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;
 using Newsletter.Worker.Scheduling;
+using Newsletter.Worker.Subscribers;
 
 namespace Newsletter.Worker;
 
@@ -20,7 +21,9 @@ public static class NewsletterHost
         builder.AddNewsletterOptions();
         builder.AddNewsletterData();
         builder.AddNewsletterLinks();
+        builder.AddNewsletterMessages();
         builder.AddNewsletterDelivery();
+        builder.AddNewsletterSubscribers();
 
         var services = builder.Services;
         services.AddNewsletterTemplates();

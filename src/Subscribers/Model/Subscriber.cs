@@ -23,7 +23,13 @@ public sealed class Subscriber
 
     public DateTime? ConfirmedAt { get; set; }
 
+    /// <summary>When the last lifecycle email (confirmation, "already subscribed") went to this
+    /// address. At most one such email per address per <c>Subscribers:EmailInterval</c>.</summary>
+    public DateTime? LastEmailedAt { get; set; }
+
     public List<Subscription> Subscriptions { get; set; } = [];
+
+    public List<ConsentRecord> ConsentRecords { get; set; } = [];
 }
 
 public enum SubscriberStatus
@@ -56,6 +62,10 @@ public enum SubscriptionStatus
 {
     Active = 0,
     Unsubscribed = 1,
+
+    /// <summary>Asked for, not yet confirmed by email (a new sign-up, or coming back after
+    /// unsubscribing). Receives nothing; confirming makes it <see cref="Active"/>.</summary>
+    Pending = 2,
 }
 
 /// <summary>

@@ -12,11 +12,16 @@ public static class SubscriberModel
     public const int MaxEmailLength = 254;
     public const int MaxNameLength = 100;
     public const int MaxEditionKeyLength = 64;
+    public const int MaxSourceLength = 100;
+    public const int MaxUserAgentLength = 512;
+    public const int MaxIpAddressLength = 45;
+    public const int MaxConsentTextVersionLength = 40;
 
     public static ModelBuilder ApplySubscriberModel(this ModelBuilder modelBuilder) => modelBuilder
         .ApplyConfiguration(new SubscriberConfiguration())
         .ApplyConfiguration(new SubscriptionConfiguration())
-        .ApplyConfiguration(new SuppressionConfiguration());
+        .ApplyConfiguration(new SuppressionConfiguration())
+        .ApplyConfiguration(new ConsentRecordConfiguration());
 
     private sealed class SubscriberConfiguration : IEntityTypeConfiguration<Subscriber>
     {
@@ -31,6 +36,10 @@ public static class SubscriberModel
             b.Property(s => s.Name).HasMaxLength(MaxNameLength);
             b.HasMany(s => s.Subscriptions).WithOne(s => s.Subscriber).HasForeignKey(s => s.SubscriberId)
                 .OnDelete(DeleteBehavior.Cascade);
+            b.HasMany(s => s.ConsentRecords).WithOne(c => c.Subscriber).HasForeignKey(c => c.SubscriberId)
+                .OnDelete(DeleteBehavior.Cascade);
+            // The purge of unconfirmed sign-ups selects pending subscribers by age.
+            b.HasIndex(s => new { s.Status, s.CreatedAt });
         }
     }
 
@@ -54,6 +63,20 @@ public static class SubscriberModel
             b.Property(s => s.EmailHash).HasMaxLength(64).IsFixedLength();
             b.HasIndex(s => s.EmailHash).IsUnique();
             b.Property(s => s.Note).HasMaxLength(500);
+        }
+    }
+
+    private sealed class ConsentRecordConfiguration : IEntityTypeConfiguration<ConsentRecord>
+    {
+        public void Configure(EntityTypeBuilder<ConsentRecord> b)
+        {
+            b.ToTable("ConsentRecords");
+            b.Property(c => c.Source).HasMaxLength(MaxSourceLength);
+            b.Property(c => c.IpAddress).HasMaxLength(MaxIpAddressLength);
+            b.Property(c => c.UserAgent).HasMaxLength(MaxUserAgentLength);
+            b.Property(c => c.ConsentTextVersion).HasMaxLength(MaxConsentTextVersionLength);
+            b.Property(c => c.Editions).HasMaxLength(1000);
+            b.HasIndex(c => c.SubscriberId);
         }
     }
 }

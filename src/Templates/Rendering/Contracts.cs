@@ -13,6 +13,9 @@ public interface IEmailRenderer
 
     /// <summary>Compiles every template once so the first real send pays no compile cost.</summary>
     Task WarmUpAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Renders the sign-up email (confirmation request, or "already subscribed") for one recipient.</summary>
+    Task<RenderedEmail> RenderConfirmationAsync(ConfirmationEmail email, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The per-recipient parts of an email.</summary>

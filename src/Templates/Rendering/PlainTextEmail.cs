@@ -67,7 +67,10 @@ internal static class PlainTextEmail
             lines.Add("Sources:");
             foreach (var source in withSources.Sources)
             {
-                Wrapped(lines, $"{source.Title.Trim()} ({source.Url.Trim()})", "- ", "  ");
+                // A source given only as its address is written once, not as "url (url)".
+                var title = source.Title.Trim();
+                var url = source.Url.Trim();
+                Wrapped(lines, string.Equals(title, url, StringComparison.Ordinal) ? url : $"{title} ({url})", "- ", "  ");
             }
 
             lines.Add("");

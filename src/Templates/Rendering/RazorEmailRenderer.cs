@@ -108,6 +108,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
     private static async Task CompileAllTemplatesAsync()
     {
         await Engine.CompileTemplateAsync(LayoutKey).ConfigureAwait(false);
+        await Engine.CompileTemplateAsync(ConfirmationKey).ConfigureAwait(false);
         foreach (var key in TemplateKeys.Values)
         {
             await Engine.CompileTemplateAsync(key).ConfigureAwait(false);

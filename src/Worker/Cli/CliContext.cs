@@ -52,7 +52,9 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         _ = services.GetRequiredService<IOptions<Configuration.EditionsOptions>>().Value;
         _ = services.GetRequiredService<IOptions<Configuration.DeliveryOptions>>().Value;
         _ = services.GetRequiredService<IOptions<Configuration.SmtpOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<Configuration.MessageOptions>>().Value;
         _ = services.GetRequiredService<IOptions<Configuration.DatabaseOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<Newsletter.Subscribers.SubscriberOptions>>().Value;
         _ = services.GetRequiredService<IOptions<Configuration.SchedulingOptions>>().Value;
     }
 

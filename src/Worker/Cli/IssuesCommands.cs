@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using MimeKit;
+using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Issues;
@@ -17,6 +19,8 @@ public static partial class NewsletterCli
         issues.Add(ListIssuesCommand(context));
         issues.Add(ShowIssueCommand(context));
         issues.Add(PreviewCommand(context));
+        issues.Add(TestSendCommand(context));
+        issues.Add(ScreenshotsCommand(context));
         issues.Add(CancelCommand(context));
         issues.Add(SendNowCommand(context));
         return issues;
@@ -120,26 +124,178 @@ public static partial class NewsletterCli
         return command;
     }
 
+    private static Argument<string> IssueArgument() =>
+        new("ISSUE") { Description = "The issue's id (see 'issues list'), or the path of an issue file not yet queued." };
+
+    /// <summary>Loads the issue an ISSUE argument names; prints why not and returns null when it cannot.</summary>
+    private static async Task<Issue?> LoadIssueAsync(CliContext context, IssueQueue queue, string idOrFile, CancellationToken token)
+    {
+        var (issue, problems) = await queue.LoadAsync(idOrFile, token);
+        foreach (var problem in problems)
+        {
+            await context.Error.WriteLineAsync(problem);
+        }
+        return issue;
+    }
+
+    /// <summary>The full message a reader would get, built and signed exactly as the sender builds it.</summary>
+    private static MimeMessage BuildMessage(
+        IServiceProvider services, Issue issue, RenderedEmail rendered, Recipient recipient, string messageIdPrefix)
+    {
+        var edition = services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(issue.Edition);
+        var queue = services.GetRequiredService<IssueQueue>();
+        return services.GetRequiredService<MessageFactory>().Build(
+            edition, rendered, recipient, queue.PreviewUnsubscribeUrl, $"{messageIdPrefix}.{Guid.NewGuid():N}");
+    }
+
     private static Command PreviewCommand(CliContext context)
     {
-        var id = IssueIdArgument();
-        var output = new Option<FileInfo>("--out") { Description = "Where to write the HTML.", Required = true };
-        var command = new Command("preview", "Render an issue as a reader will see it and write the HTML to a file.") { id, output };
+        var issueArgument = IssueArgument();
+        var output = new Option<FileInfo>("--out") { Description = "Where to write the HTML; the .txt and .eml go beside it.", Required = true };
+        var to = new Option<string>("--to") { Description = "The reader the .eml is addressed to.", DefaultValueFactory = _ => "Sam <sam@example.com>" };
+        var command = new Command("preview",
+            "Render an issue as a reader will get it: the HTML, the plain text and the complete message (.eml, every header included).")
+        {
+            issueArgument, output, to,
+        };
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
             var queue = services.GetRequiredService<IssueQueue>();
-            if (await queue.FindAsync(parse.GetValue(id), token) is not { } issue)
+            if (await LoadIssueAsync(context, queue, parse.GetRequiredValue(issueArgument), token) is not { } issue)
             {
-                await context.Error.WriteLineAsync($"there is no issue {parse.GetValue(id)}");
+                return 1;
+            }
+            if (!MailboxAddress.TryParse(parse.GetRequiredValue(to), out var reader) || MessageFactory.OneLine(reader.Address) != reader.Address)
+            {
+                await context.Error.WriteLineAsync($"--to: '{parse.GetRequiredValue(to)}' is not an email address");
+                return 2;
+            }
+            var name = string.IsNullOrWhiteSpace(reader.Name) ? null : reader.Name;
+            var rendered = await queue.PreviewAsync(issue, name ?? "Sam", token);
+            var message = BuildMessage(services, issue, rendered, new Recipient(0, reader.Address, name), "preview");
+
+            var path = parse.GetRequiredValue(output).FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var textPath = Path.ChangeExtension(path, ".txt");
+            var emlPath = Path.ChangeExtension(path, ".eml");
+            await File.WriteAllTextAsync(path, rendered.Html, token);
+            await File.WriteAllTextAsync(textPath, rendered.Text, token);
+            await using (var eml = File.Create(emlPath))
+            {
+                var format = FormatOptions.Default.Clone();
+                format.NewLineFormat = NewLineFormat.Dos;
+                await message.WriteToAsync(format, eml, token);
+            }
+            await context.Out.WriteLineAsync($"Wrote {path}, {textPath} and {emlPath}");
+            await context.Out.WriteLineAsync(
+                $"  HTML {System.Text.Encoding.UTF8.GetByteCount(rendered.Html) / 1024.0:0.0} KB of Gmail's {IssueQueue.MaxHtmlBytes / 1024} KB");
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static Command TestSendCommand(CliContext context)
+    {
+        var issueArgument = IssueArgument();
+        var to = new Option<string>("--to") { Description = "Who gets the test message, e.g. editor@example.org.", Required = true };
+        var name = new Option<string?>("--name") { Description = "The name to greet (default: none)." };
+        var command = new Command("test",
+            "Send one real message of an issue to one address, through the configured transport, with the subject marked [TEST]. " +
+            "The queue, publications and subscribers are not touched.")
+        {
+            issueArgument, to, name,
+        };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var queue = services.GetRequiredService<IssueQueue>();
+            if (await LoadIssueAsync(context, queue, parse.GetRequiredValue(issueArgument), token) is not { } issue)
+            {
+                return 1;
+            }
+            var address = parse.GetRequiredValue(to).Trim();
+            if (!MailboxAddress.TryParse(address, out var parsed) || parsed.Address != address || !address.Contains('@', StringComparison.Ordinal))
+            {
+                await context.Error.WriteLineAsync($"--to: '{address}' is not a single email address (e.g. editor@example.org)");
+                return 2;
+            }
+            var greeting = parse.GetValue(name);
+            var rendered = await queue.PreviewAsync(issue, greeting, token);
+            rendered = rendered with { Subject = "[TEST] " + rendered.Subject };
+            var edition = services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(issue.Edition);
+            var recipient = new Recipient(0, address, greeting);
+            var message = BuildMessage(services, issue, rendered, recipient, "test");
+            var envelopeFrom = services.GetRequiredService<MessageFactory>().EnvelopeFrom(edition, recipient);
+
+            SendResult result;
+            try
+            {
+                await using var connection = await services.GetRequiredService<IMailTransport>().OpenAsync(token);
+                result = await connection.SendAsync(message, envelopeFrom, new MailboxAddress(greeting, address), token);
+            }
+            catch (MailTransportException ex)
+            {
+                await context.Error.WriteLineAsync($"Not sent: {ex.Message}");
+                return 1;
+            }
+            if (result.Status != SendStatus.Accepted)
+            {
+                await context.Error.WriteLineAsync($"Not sent: the server answered {result.Reply}");
+                return 1;
+            }
+            await context.Out.WriteLineAsync($"Sent \"{message.Subject}\" to {address} ({result.Reply})");
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static Command ScreenshotsCommand(CliContext context)
+    {
+        var issueArgument = IssueArgument();
+        var output = new Option<DirectoryInfo>("--out") { Description = "The folder the PNG files are written to.", Required = true };
+        var chromium = new Option<string?>("--chromium") { Description = "Chromium's executable (default: chromium or google-chrome on PATH)." };
+        var command = new Command("screenshots",
+            "Render an issue and take full-page screenshots with headless Chromium: 600 px and 375 px (phone) wide, light and dark.")
+        {
+            issueArgument, output, chromium,
+        };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var queue = services.GetRequiredService<IssueQueue>();
+            if (await LoadIssueAsync(context, queue, parse.GetRequiredValue(issueArgument), token) is not { } issue)
+            {
+                return 1;
+            }
+            if (ChromiumScreenshots.Find(parse.GetValue(chromium)) is not { } executable)
+            {
+                await context.Error.WriteLineAsync(
+                    "Chromium was not found: install it (apt-get install chromium) or give its path with --chromium");
                 return 1;
             }
             var rendered = await queue.PreviewAsync(issue, token);
-            var path = parse.GetRequiredValue(output).FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllTextAsync(path, rendered.Html, token);
-            await File.WriteAllTextAsync(Path.ChangeExtension(path, ".txt"), rendered.Text, token);
-            await context.Out.WriteLineAsync($"Wrote {path} and {Path.ChangeExtension(path, ".txt")}");
-            return 0;
+            var directory = parse.GetRequiredValue(output).FullName;
+            Directory.CreateDirectory(directory);
+            var htmlFile = Path.Combine(directory, $".{issue.Edition}-{Guid.NewGuid():N}.html");
+            await File.WriteAllTextAsync(htmlFile, rendered.Html, token);
+            try
+            {
+                var prefix = issue.Id > 0 ? $"{issue.Edition}-{issue.Id}" : issue.Edition;
+                var files = await new ChromiumScreenshots(executable)
+                    .CaptureAsync(htmlFile, directory, prefix, ScreenshotVariant.Standard, token);
+                foreach (var file in files)
+                {
+                    await context.Out.WriteLineAsync(file);
+                }
+                return 0;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.Net.WebSockets.WebSocketException or TimeoutException)
+            {
+                await context.Error.WriteLineAsync($"Screenshots failed: {ex.Message}");
+                return 1;
+            }
+            finally
+            {
+                File.Delete(htmlFile);
+            }
         }, ct));
         return command;
     }
@@ -186,7 +342,7 @@ public static partial class NewsletterCli
             await context.Out.WriteLineAsync(
                 $"Publication {publication.Id}: sending issue {publication.IssueId} to {publication.RecipientCount} recipient(s)");
             var engine = services.GetRequiredService<DeliveryEngine>();
-            var progress = new Progress<PublicationProgress>(p => context.Out.WriteLine($"  {p}"));
+            var progress = new ConsoleProgress<PublicationProgress>(p => context.Out.WriteLine($"  {p}"));
             var final = await engine.RunAsync(publication.Id, progress, token);
             await context.Out.WriteLineAsync(
                 $"Done: {final.Sent} sent, {final.Failed} failed, {final.Skipped} skipped of {final.Total}.");

@@ -9,7 +9,7 @@ namespace Newsletter.Worker.Cli;
 /// </summary>
 public static partial class NewsletterCli
 {
-    private static readonly string[] Commands = ["editions", "issues", "subscribers", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Commands = ["editions", "issues", "publications", "subscribers", "--help", "-h", "-?", "--version"];
 
     /// <summary>True when the arguments name a command rather than running the service.</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.Ordinal);
@@ -29,6 +29,7 @@ public static partial class NewsletterCli
         {
             EditionsCommand(context),
             IssuesCommand(context),
+            PublicationsCommand(context),
             SubscribersCommand(context),
         };
         var parsed = root.Parse(args);

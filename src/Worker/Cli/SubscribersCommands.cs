@@ -1,7 +1,15 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.Export;
+using Newsletter.Subscribers.Import;
 using Newsletter.Subscribers.Lists;
+using Newsletter.Subscribers.Maintenance;
 using Newsletter.Subscribers.Model;
+using Newsletter.Subscribers.PersonalData;
+using Newsletter.Subscribers.Suppressions;
 using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Cli;
@@ -10,9 +18,16 @@ public static partial class NewsletterCli
 {
     private static Command SubscribersCommand(CliContext context)
     {
-        var command = new Command("subscribers", "Add and list subscribers.");
+        var command = new Command("subscribers", "Add, list, import and export subscribers; suppress addresses; export or erase a person's data.");
         command.Add(AddSubscriberCommand(context));
         command.Add(ListSubscribersCommand(context));
+        command.Add(ImportSubscribersCommand(context));
+        command.Add(ExportSubscribersCommand(context));
+        command.Add(ExportDataCommand(context));
+        command.Add(EraseCommand(context));
+        command.Add(SuppressCommand(context));
+        command.Add(UnsuppressCommand(context));
+        command.Add(PurgeUnconfirmedCommand(context));
         return command;
     }
 
@@ -69,4 +84,205 @@ public static partial class NewsletterCli
         }, ct));
         return command;
     }
+
+    private static Command ImportSubscribersCommand(CliContext context)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "CSV with a header row: email,name,editions,consented_at,source." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check every row and report, but import nothing." };
+        var command = new Command("import",
+            "Import subscribers from CSV. Rows with consented_at import as confirmed; the others wait, pending, for their own confirmation. " +
+            "Invalid rows are reported by line and skipped; addresses already on the list are left as they are, so re-running a file changes nothing.")
+        { file, dryRun };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var path = parse.GetRequiredValue(file).FullName;
+            if (!File.Exists(path))
+            {
+                await context.Error.WriteLineAsync($"There is no file {path}.");
+                return 1;
+            }
+            var watch = Stopwatch.StartNew();
+            ImportReport report;
+            await using (var stream = File.OpenRead(path))
+            {
+                report = await services.GetRequiredService<SubscriberImporter>().ImportAsync(stream, parse.GetValue(dryRun), token);
+            }
+            watch.Stop();
+            if (report.FileError is { } fileError)
+            {
+                await context.Error.WriteLineAsync($"{Path.GetFileName(path)}: {fileError}");
+                await context.Error.WriteLineAsync("Nothing was imported.");
+                return 1;
+            }
+            foreach (var problem in report.Problems)
+            {
+                await context.Error.WriteLineAsync($"{Path.GetFileName(path)}: {problem}");
+            }
+            var verb = report.DryRun ? "would import" : "imported";
+            await context.Out.WriteLineAsync(
+                $"{report.Rows} row(s): {verb} {report.Imported} ({report.ImportedConfirmed} confirmed, {report.ImportedPending} pending without consent evidence), " +
+                $"{report.AlreadyOnList} already on the list, {report.Problems.Count} refused" +
+                (report.DryRun ? " (dry run: nothing was changed)" : "") + $" in {watch.Elapsed.TotalSeconds:0.0} s.");
+            return report.Problems.Count == 0 ? 0 : 1;
+        }, ct));
+        return command;
+    }
+
+    private static Command ExportSubscribersCommand(CliContext context)
+    {
+        var output = new Option<FileInfo?>("--out") { Description = "Write the CSV to this file instead of standard output." };
+        var command = new Command("export", "Export the list as CSV (the import's columns, then status, created_at, confirmed_at).") { output };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var exporter = services.GetRequiredService<SubscriberExporter>();
+            int count;
+            if (parse.GetValue(output) is { } target)
+            {
+                var temporary = target.FullName + ".tmp";
+                Directory.CreateDirectory(Path.GetDirectoryName(target.FullName)!);
+                await using (var writer = new StreamWriter(temporary, append: false, new System.Text.UTF8Encoding(false)))
+                {
+                    count = await exporter.ExportAsync(writer, token);
+                }
+                File.Move(temporary, target.FullName, overwrite: true);
+                await context.Error.WriteLineAsync($"Exported {count} subscriber(s) to {target.FullName}.");
+            }
+            else
+            {
+                count = await exporter.ExportAsync(context.Out, token);
+                await context.Out.FlushAsync(token);
+                await context.Error.WriteLineAsync($"Exported {count} subscriber(s).");
+            }
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions PersonalDataJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private static Command ExportDataCommand(CliContext context)
+    {
+        var email = new Argument<string>("EMAIL") { Description = "The person's email address." };
+        var command = new Command("export-data",
+            "Print everything held about one person as JSON: profile, subscriptions, consent records, suppression and delivery history.") { email };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var address = parse.GetRequiredValue(email);
+            var export = await services.GetRequiredService<PersonalDataService>().ExportAsync(address, token);
+            if (export is null)
+            {
+                await context.Error.WriteLineAsync($"No subscriber has the address {address}.");
+                return 1;
+            }
+            await context.Out.WriteLineAsync(JsonSerializer.Serialize(export, PersonalDataJson));
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static Command EraseCommand(CliContext context)
+    {
+        var email = new Argument<string>("EMAIL") { Description = "The person's email address." };
+        var command = new Command("erase",
+            "Delete a person's data (profile, subscriptions, consent records, anything naming them in delivery records). " +
+            "Only a hash of the address is kept, on the suppression list, so it is never mailed or added again.") { email };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var address = parse.GetRequiredValue(email);
+            var result = await services.GetRequiredService<PersonalDataService>().EraseAsync(address, token);
+            if (result.InvalidAddress)
+            {
+                await context.Error.WriteLineAsync($"Nothing erased: {result.Error}.");
+                return 1;
+            }
+            await context.Out.WriteLineAsync(result.Found
+                ? $"Erased {address}. Its hash stays on the suppression list (reason: erased)."
+                : $"No subscriber had the address {address}. Its hash is on the suppression list (reason: erased), so it is never added.");
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static Command SuppressCommand(CliContext context)
+    {
+        var email = new Argument<string>("EMAIL") { Description = "The address never to mail again." };
+        var reason = new Option<string>("--reason") { Description = "manual (default), hard-bounce or complaint.", DefaultValueFactory = _ => "manual" };
+        var note = new Option<string?>("--note") { Description = "Why, for the record (no personal data, please)." };
+        var command = new Command("suppress", "Put an address on the suppression list: it is never mailed again, nor added back by a sign-up or import.")
+        {
+            email, reason, note,
+        };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            SuppressionReason? why = parse.GetValue(reason)?.ToLowerInvariant() switch
+            {
+                "manual" => SuppressionReason.Manual,
+                "hard-bounce" or "hardbounce" => SuppressionReason.HardBounce,
+                "complaint" => SuppressionReason.Complaint,
+                _ => null,
+            };
+            if (why is null)
+            {
+                await context.Error.WriteLineAsync($"Unknown reason '{parse.GetValue(reason)}': use manual, hard-bounce or complaint.");
+                return 1;
+            }
+            var result = await services.GetRequiredService<SuppressionList>()
+                .SuppressAsync(parse.GetRequiredValue(email), why.Value, parse.GetValue(note), cancellationToken: token);
+            switch (result.Outcome)
+            {
+                case SuppressOutcome.InvalidAddress:
+                    await context.Error.WriteLineAsync($"Not suppressed: {result.Error}.");
+                    return 1;
+                case SuppressOutcome.AlreadySuppressed:
+                    await context.Out.WriteLineAsync($"{parse.GetRequiredValue(email)} was already suppressed (reason: {Word(result.Reason)}).");
+                    return 0;
+                default:
+                    await context.Out.WriteLineAsync($"Suppressed {parse.GetRequiredValue(email)} (reason: {Word(result.Reason)}).");
+                    return 0;
+            }
+        }, ct));
+        return command;
+    }
+
+    private static Command UnsuppressCommand(CliContext context)
+    {
+        var email = new Argument<string>("EMAIL") { Description = "The address to take off the suppression list." };
+        var command = new Command("unsuppress",
+            "Take an address off the suppression list (to correct a mistake). The person still has to sign up and confirm again.") { email };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var address = parse.GetRequiredValue(email);
+            if (await services.GetRequiredService<SuppressionList>().UnsuppressAsync(address, token))
+            {
+                await context.Out.WriteLineAsync($"{address} is no longer suppressed.");
+                return 0;
+            }
+            await context.Error.WriteLineAsync($"{address} was not on the suppression list.");
+            return 1;
+        }, ct));
+        return command;
+    }
+
+    private static Command PurgeUnconfirmedCommand(CliContext context)
+    {
+        var command = new Command("purge-unconfirmed",
+            "Delete sign-ups nobody confirmed within Subscribers:PurgeUnconfirmedAfterDays (the service does this on its own every Subscribers:PurgeInterval).");
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var result = await services.GetRequiredService<UnconfirmedPurge>().PurgeAsync(token);
+            await context.Out.WriteLineAsync($"Purged: {result}.");
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static string Word(SuppressionReason reason) => reason switch
+    {
+        SuppressionReason.HardBounce => "hard-bounce",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
 }

@@ -70,6 +70,9 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
             b.HasIndex(d => new { d.PublicationId, d.SubscriberId }).IsUnique();
             // Claiming: the next due rows of a publication.
             b.HasIndex(d => new { d.PublicationId, d.Status, d.NextAttemptAt });
+            // A subscriber's delivery history (permanent failures before suppression). SubscriberId
+            // alone: a column no outcome write changes, so the index costs the hot path nothing.
+            b.HasIndex(d => d.SubscriberId);
             b.HasOne<Publication>().WithMany().HasForeignKey(d => d.PublicationId).OnDelete(DeleteBehavior.Cascade);
             // No foreign key to Subscribers: erasing a person must not erase the record that a
             // publication went out, and must not be blocked by it.

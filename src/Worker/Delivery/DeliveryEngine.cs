@@ -13,32 +13,26 @@ using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Delivery;
 
-/// <summary>Counts of a publication's deliveries by state.</summary>
-public sealed record PublicationProgress(int Total, int Sent, int Failed, int Skipped, int Pending, int Retrying, double Rate)
-{
-    public int Done => Sent + Failed + Skipped;
-
-    public double Percent => Total == 0 ? 100 : 100.0 * Done / Total;
-
-    public TimeSpan? Eta => Rate > 0 && Total > Done ? TimeSpan.FromSeconds((Total - Done) / Rate) : null;
-
-    public override string ToString() =>
-        $"{Done}/{Total} ({Percent:0.0}%) sent {Sent}, failed {Failed}, skipped {Skipped}, pending {Pending}, retrying {Retrying}" +
-        (Rate > 0 ? $", {Rate:0.0} msg/s" : "") + (Eta is { } eta ? $", ETA {eta:hh\\:mm\\:ss}" : "");
-}
-
 /// <summary>
 /// Sends one publication: claims due deliveries in batches with a lease, renders the issue once
-/// and personalises per recipient, sends over <see cref="DeliveryOptions.Connections"/> reused
+/// and personalises per recipient, sends over up to <see cref="DeliveryOptions.Connections"/> reused
 /// connections, and records each outcome as soon as the server answers.
 /// </summary>
 /// <remarks>
-/// Delivery checkpoints, in order, for each message:
-/// 1. claimed (status Claimed, lease owner and expiry) — a crash here returns the row to the pool
-///    when the lease expires; nobody was mailed;
-/// 2. handed to the server;
-/// 3. the server's reply recorded (Sent / retry / Failed). A crash between 2 and 3 is the only way
-///    a message is sent twice, so at most one duplicate per connection that was mid-message.
+/// <para>Delivery checkpoints, in order, for each message:</para>
+/// <list type="number">
+/// <item>Claimed (status Claimed, lease token and expiry). A crash here returns the row to the pool
+/// when the lease expires; nobody was mailed. A live sender renews its lease while it works.</item>
+/// <item>Re-checked: a recipient who unsubscribed or was suppressed since the snapshot is recorded
+/// as skipped and not mailed.</item>
+/// <item>Handed to the server.</item>
+/// <item>The server's reply recorded (sent / retry / failed), durably, before this connection sends
+/// anything else. A crash between 3 and 4 is the only way a message goes out twice, so after a hard
+/// crash there is at most one duplicate per connection that was mid-message.</item>
+/// </list>
+/// <para>Graceful shutdown: the token stops new messages at once; a message already handed to the
+/// server gets until the hard stop (part of the host's shutdown timeout) to be answered and recorded;
+/// claims not yet attempted go straight back to the pool.</para>
 /// </remarks>
 public sealed class DeliveryEngine(
     IServiceScopeFactory scopes,
@@ -46,29 +40,40 @@ public sealed class DeliveryEngine(
     IEmailRenderer renderer,
     MessageFactory messages,
     LinkBuilder links,
+    DeliveryPacer pacer,
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<EditionsOptions> editions,
+    IOptions<HostOptions> hostOptions,
     TimeProvider time,
     ILogger<DeliveryEngine> logger)
 {
+    /// <summary>How often a run checks its publication's status (pause, cancel, stale) and flushes its error count.</summary>
+    internal static readonly TimeSpan ControlInterval = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Identifies this process's claims; unique per engine instance.</summary>
-    public string InstanceId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    public string InstanceId { get; } =
+        $"{Truncate(Environment.MachineName, 40)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Runs until every delivery of the publication has an outcome, the publication stops
-    /// being in the Sending state, or <paramref name="cancellationToken"/> fires (claims are then released).</summary>
+    /// being in the Sending state (paused, cancelled, stale), or <paramref name="cancellationToken"/>
+    /// fires (messages in flight are finished and the other claims released).</summary>
     public async Task<PublicationProgress> RunAsync(
         int publicationId, IProgress<PublicationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var o = deliveryOptions.Value;
         Publication publication;
         Issue issue;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
             publication = await db.Publications.AsNoTracking().FirstAsync(p => p.Id == publicationId, cancellationToken);
+            if (publication.Status == PublicationStatus.Sending
+                && await scope.ServiceProvider.GetRequiredService<PublicationControl>().StopIfStaleAsync(publication, cancellationToken))
+            {
+                publication.Status = PublicationStatus.Stale;
+            }
             if (publication.Status != PublicationStatus.Sending || publication.IssueId is null)
             {
-                return await ProgressAsync(db, publicationId, 0, cancellationToken);
+                return await PublicationProgress.ReadAsync(db, publicationId, cancellationToken);
             }
             issue = await db.Issues.AsNoTracking().FirstAsync(i => i.Id == publication.IssueId, cancellationToken);
         }
@@ -79,196 +84,424 @@ public sealed class DeliveryEngine(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var factory = scope.ServiceProvider.GetRequiredService<EditionEmailFactory>();
-            // Rendering happens once per issue; per recipient only the personal parts are filled.
+            // Rendering happens once per issue (Razor, CSS inlining); per recipient only the
+            // personal parts (name, links) are filled in.
             prepared = await renderer.PrepareAsync(
                 factory.Create(issue, schedule.LocalDate(new DateTimeOffset(publication.SlotUtc, TimeSpan.Zero))), cancellationToken);
         }
 
-        var run = new Run(publication, edition, prepared);
-        var clock = Stopwatch.StartNew();
-        using var reporterCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reporter = ReportProgressAsync(run, progress, clock, reporterCts.Token);
+        var o = deliveryOptions.Value;
+        var run = new Run(publication, edition, prepared, new Throttle(o, time));
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var outstanding = (await PublicationProgress.ReadAsync(
+                scope.ServiceProvider.GetRequiredService<NewsletterDbContext>(), publicationId, cancellationToken)).Outstanding;
+            run.ClaimSize = Math.Clamp((outstanding + o.Connections - 1) / o.Connections, 1, Math.Max(1, o.BatchSize / o.Connections));
+        }
+        // Messages already handed to the server get this long after the stop to be answered and recorded.
+        var grace = hostOptions.Value.ShutdownTimeout * 0.6;
+        using var hardStop = new CancellationTokenSource();
+        await using var onStop = cancellationToken.Register(() => hardStop.CancelAfter(grace));
+        using var background = new CancellationTokenSource();
+        var control = ControlAsync(run, background.Token);
+        var reporter = ReportProgressAsync(run, progress, background.Token);
 
-        var workers = Enumerable.Range(0, o.Connections).Select(i => WorkerAsync(run, i, cancellationToken)).ToList();
+        logger.LogInformation("Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
+            publicationId, publication.Edition, issue.Id, issue.Subject, o.Connections);
+        var workers = Enumerable.Range(0, o.Connections)
+            .Select(i => Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
+            .ToList();
         try
         {
             await Task.WhenAll(workers);
         }
         finally
         {
-            await reporterCts.CancelAsync();
+            await background.CancelAsync();
+            await control;
             await reporter;
         }
 
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-            await CompleteIfDoneAsync(db, publicationId, cancellationToken);
-            var final = await ProgressAsync(db, publicationId, run.SentThisRun / Math.Max(clock.Elapsed.TotalSeconds, 0.001), cancellationToken);
+            await FlushErrorsAsync(scope.ServiceProvider, run, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<PublicationControl>().SettleAsync(publicationId, CancellationToken.None);
+            await CompleteIfDoneAsync(db, publicationId, CancellationToken.None);
+            var final = (await PublicationProgress.ReadAsync(db, publicationId, CancellationToken.None)).WithRate(run.Rate)
+                with { SentByThisRun = run.SentThisRun };
+            var status = await db.Publications.Where(p => p.Id == publicationId).Select(p => p.Status).FirstAsync(CancellationToken.None);
             progress?.Report(final);
-            logger.LogInformation("Publication {PublicationId} ({Edition}): {Progress}", publicationId, publication.Edition, final);
+            logger.LogInformation("Publication {PublicationId} ({Edition}) {Status}: {Progress}; this process sent {SentHere} in {Elapsed:0.0}s",
+                publicationId, publication.Edition, PublicationControl.Name(status), final, run.SentThisRun, run.Clock.Elapsed.TotalSeconds);
             return final;
         }
     }
 
-    private sealed class Run(Publication publication, EditionOptions edition, PreparedEmail prepared)
+    /// <summary>What the senders of one run share.</summary>
+    private sealed class Run(Publication publication, EditionOptions edition, PreparedEmail prepared, Throttle throttle)
     {
+        private int _sent;
+        private int _unflushedErrors;
+        private int _stopped;
+        private int _finished;
+
         public Publication Publication { get; } = publication;
         public EditionOptions Edition { get; } = edition;
         public PreparedEmail Prepared { get; } = prepared;
-        public MailboxAddress EnvelopeFrom { get; } = MailboxAddress.Parse(edition.From);
-        private int _sent;
+        public Throttle Throttle { get; } = throttle;
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        /// <summary>One claim at a time per run: senders of one process never race each other for rows.</summary>
+        public SemaphoreSlim ClaimLock { get; } = new(1, 1);
+
         public int SentThisRun => Volatile.Read(ref _sent);
+        public double Rate => SentThisRun / Math.Max(Clock.Elapsed.TotalSeconds, 0.001);
         public void CountSent() => Interlocked.Increment(ref _sent);
+
+        public string? LastError { get; private set; }
+
+        public void CountError(string reply)
+        {
+            LastError = reply;
+            Interlocked.Increment(ref _unflushedErrors);
+        }
+
+        public int TakeErrors() => Interlocked.Exchange(ref _unflushedErrors, 0);
+
+        /// <summary>The publication left the Sending state (paused, cancelled, stale): stop at the next message.</summary>
+        public bool Stopped => Volatile.Read(ref _stopped) == 1;
+        public void Stop()
+        {
+            Volatile.Write(ref _stopped, 1);
+            Changed();
+        }
+
+        /// <summary>A sender found nothing outstanding: the others need not wait for capacity.</summary>
+        public bool Finished => Volatile.Read(ref _finished) == 1;
+
+        public void MarkFinished()
+        {
+            Volatile.Write(ref _finished, 1);
+            Changed();
+        }
+
+        /// <summary>Deliveries per claim: the configured share, but small lists are still spread over every connection.</summary>
+        public int ClaimSize { get; set; } = 1;
+
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>A sender resolved or released its claims: others waiting for work look again.</summary>
+        public void Changed() => Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        /// <summary>Waits <paramref name="wait"/>, or less if another sender of this run finishes a batch.</summary>
+        public async Task WaitForWorkAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
+        {
+            var changed = Volatile.Read(ref _changed).Task;
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(wait, time, cts.Token);
+            await Task.WhenAny(delay, changed);
+            await cts.CancelAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
-    private async Task WorkerAsync(Run run, int workerNumber, CancellationToken cancellationToken)
+    /// <summary>
+    /// One sender: one SMTP connection (opened on demand, reused, closed when idle), its own
+    /// DbContext and prepared outcome commands, working through batches it claims.
+    /// </summary>
+    private async Task WorkerAsync(Run run, int number, CancellationToken stopping, CancellationToken hardStop)
     {
         var o = deliveryOptions.Value;
         var publicationId = run.Publication.Id;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-        IMailConnection? connection = null;
-        var connectFailures = 0;
+        var sender = new Sender(number);
+        OutcomeWriter? writer = null;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            writer = await OutcomeWriter.OpenAsync(db, o.OutcomeDurability, stopping);
+            while (!stopping.IsCancellationRequested && !run.Stopped)
             {
-                if (!await IsSendingAsync(db, publicationId, cancellationToken))
+                if (number >= run.Throttle.AllowedConnections)
                 {
-                    return;
-                }
-                var batch = await ClaimAsync(db, publicationId, Math.Max(1, o.BatchSize / o.Connections), cancellationToken);
-                if (batch.Count == 0)
-                {
-                    var wait = await NextDueInAsync(db, publicationId, cancellationToken);
-                    if (wait is null)
+                    // Throttled down to fewer connections: this sender sits out until capacity returns.
+                    await sender.CloseAsync();
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), time, stopping);
+                    if (run.Finished)
                     {
-                        return; // every delivery has an outcome
+                        return;
                     }
-                    await Task.Delay(wait.Value, time, cancellationToken);
+                    continue;
+                }
+                if (run.Throttle.PauseLeft() is { } pause)
+                {
+                    await sender.CloseAsync();
+                    await Task.Delay(pause, time, stopping);
                     continue;
                 }
 
-                var recipients = await LoadRecipientsAsync(db, run.Publication.Edition, batch, cancellationToken);
-                var index = 0;
+                sender.Slot ??= await pacer.AcquireConnectionSlotAsync(stopping);
+                var batch = await ClaimAsync(db, run, run.ClaimSize, stopping);
+                if (batch.Count == 0)
+                {
+                    var wait = await NextDueInAsync(db, publicationId, stopping);
+                    if (wait is null)
+                    {
+                        run.MarkFinished();
+                        return; // every delivery has an outcome
+                    }
+                    if (wait.Value >= TimeSpan.FromSeconds(1))
+                    {
+                        await sender.CloseAsync(); // retries are a while off; do not hold a connection or a slot
+                    }
+                    await run.WaitForWorkAsync(wait.Value, time, stopping);
+                    continue;
+                }
                 try
                 {
-                    for (; index < batch.Count; index++)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        var delivery = batch[index];
-                        if (!recipients.TryGetValue(delivery.SubscriberId, out var recipient) || recipient.SkipReason is not null)
-                        {
-                            await RecordAsync(db, delivery, DeliveryStatus.Skipped,
-                                recipient?.SkipReason ?? "the subscriber no longer exists", cancellationToken);
-                            continue;
-                        }
-
-                        if (connection is null)
-                        {
-                            try
-                            {
-                                connection = await transport.OpenAsync(cancellationToken);
-                                connectFailures = 0;
-                            }
-                            catch (MailTransportException ex)
-                            {
-                                // The server is unreachable: not the recipients' fault. Put the rest of
-                                // the batch back, wait with backoff, and try again.
-                                connectFailures++;
-                                var delay = Backoff(connectFailures, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
-                                logger.LogWarning("Publication {PublicationId}: {Error}; retrying in {Delay:0.0}s",
-                                    publicationId, ex.Message, delay.TotalSeconds);
-                                await ReleaseAsync(db, batch.Skip(index), time.GetUtcNow().UtcDateTime + delay, CancellationToken.None);
-                                index = batch.Count;
-                                await Task.Delay(delay, time, cancellationToken);
-                                break;
-                            }
-                        }
-
-                        var email = run.Prepared.Personalize(new PersonalFields(
-                            recipient.Name, links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition)));
-                        var message = messages.Build(run.Edition, email,
-                            new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name),
-                            links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition),
-                            $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
-                        var result = await connection.SendAsync(message, run.EnvelopeFrom,
-                            new MailboxAddress(recipient.Name, recipient.Email), cancellationToken);
-                        await RecordResultAsync(db, run, delivery, recipient, result, cancellationToken);
-                        if (result.Status is SendStatus.ConnectionLost || (result.Status is SendStatus.SenderThrottled && result.Code == 421))
-                        {
-                            await connection.DisposeAsync();
-                            connection = null;
-                        }
-                    }
+                    await SendBatchAsync(db, writer, run, sender, batch, stopping, hardStop);
                 }
                 finally
                 {
-                    if (index < batch.Count)
-                    {
-                        // Shutting down: claims not yet attempted go back to the pool at once.
-                        await ReleaseAsync(db, batch.Skip(index), time.GetUtcNow().UtcDateTime, CancellationToken.None);
-                    }
+                    run.Changed();
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            logger.LogInformation("Publication {PublicationId}: sender {Worker} stopped; its claims are released", publicationId, workerNumber);
+            logger.LogInformation("Publication {PublicationId}: sender {Sender} stopped; its claims are released", publicationId, number);
         }
         finally
         {
-            if (connection is not null)
+            await sender.CloseAsync();
+            if (writer is not null)
             {
-                await connection.DisposeAsync();
+                await writer.DisposeAsync();
             }
         }
     }
 
-    private static Task<bool> IsSendingAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken) =>
-        db.Publications.AnyAsync(p => p.Id == publicationId && p.Status == PublicationStatus.Sending, cancellationToken);
+    /// <summary>A sender's connection and its slot among the process's connections.</summary>
+    private sealed class Sender(int number)
+    {
+        public int Number { get; } = number;
+        public IDisposable? Slot { get; set; }
+        public IMailConnection? Connection { get; set; }
+        public int ConnectFailures { get; set; }
+
+        public async Task CloseAsync()
+        {
+            await DropConnectionAsync();
+            Slot?.Dispose();
+            Slot = null;
+        }
+
+        public async Task DropConnectionAsync()
+        {
+            if (Connection is { } c)
+            {
+                Connection = null;
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task SendBatchAsync(
+        NewsletterDbContext db, OutcomeWriter writer, Run run, Sender sender, List<DeliveryRecord> batch,
+        CancellationToken stopping, CancellationToken hardStop)
+    {
+        var o = deliveryOptions.Value;
+        var publicationId = run.Publication.Id;
+        var lease = batch[0].LeaseOwner!;
+        var leaseExpires = batch[0].LeaseExpiresAt!.Value;
+        var recipients = await LoadRecipientsAsync(db, run.Publication.Edition, batch, stopping);
+        var next = 0;
+        DateTime? releaseAt = null;
+        try
+        {
+            while (next < batch.Count)
+            {
+                if (stopping.IsCancellationRequested || run.Stopped || sender.Number >= run.Throttle.AllowedConnections
+                    || run.Throttle.PauseLeft() is not null)
+                {
+                    return; // the rest goes back to the pool (finally)
+                }
+
+                var now = time.GetUtcNow().UtcDateTime;
+                if (leaseExpires - now < o.LeaseDuration / 2)
+                {
+                    // Checkpoint: renew the claim before sending on it. Rows whose lease ran out and
+                    // were taken by another sender are dropped from this batch, never sent here.
+                    (leaseExpires, var kept) = await RenewAsync(db, publicationId, lease, batch, next, stopping);
+                    if (kept.Count < batch.Count - next)
+                    {
+                        batch = [.. batch.Take(next), .. batch.Skip(next).Where(d => kept.Contains(d.Id))];
+                        continue;
+                    }
+                }
+
+                var delivery = batch[next];
+                if (!recipients.TryGetValue(delivery.SubscriberId, out var recipient) || recipient.SkipReason is not null)
+                {
+                    // Checkpoint: re-checked at send time; skipped, and recorded as such.
+                    await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Skipped, delivery.Attempts, now, null,
+                        recipient?.SkipReason ?? "not sent: the subscriber no longer exists");
+                    next++;
+                    continue;
+                }
+
+                if (sender.Connection is null)
+                {
+                    try
+                    {
+                        sender.Slot ??= await pacer.AcquireConnectionSlotAsync(stopping);
+                        sender.Connection = await transport.OpenAsync(stopping);
+                        sender.ConnectFailures = 0;
+                    }
+                    catch (MailTransportException ex)
+                    {
+                        // The server cannot be reached: not the recipients' fault. The rest of the
+                        // batch goes back to the pool for later, and this sender waits with backoff.
+                        sender.ConnectFailures++;
+                        run.CountError(ex.Message);
+                        var delay = Backoff(sender.ConnectFailures, o.ReconnectDelay, TimeSpan.FromMinutes(1));
+                        logger.LogWarning("Publication {PublicationId}: {Error}; trying again in {Delay:0.0}s",
+                            publicationId, ex.Message, delay.TotalSeconds);
+                        releaseAt = time.GetUtcNow().UtcDateTime + delay;
+                        await ReleaseAsync(db, publicationId, lease, batch.Skip(next), releaseAt.Value);
+                        next = batch.Count;
+                        await sender.CloseAsync();
+                        await Task.Delay(delay, time, stopping);
+                        return;
+                    }
+                }
+
+                await pacer.AcquireMessageAsync(stopping);
+                var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition);
+                var email = run.Prepared.Personalize(new PersonalFields(recipient.Name, unsubscribe));
+                var to = new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name);
+                var message = messages.Build(run.Edition, email, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
+
+                SendResult result;
+                try
+                {
+                    // Checkpoint: handed to the server. From here until the outcome is recorded
+                    // this connection's message is the one a hard crash could duplicate.
+                    result = await sender.Connection.SendAsync(message, messages.EnvelopeFrom(run.Edition, to, publicationId),
+                        new MailboxAddress(recipient.Name, recipient.Email), hardStop);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The hard stop fell mid-message: the server may or may not have it. The row
+                    // goes back to the pool (finally) and may be sent once more: the documented duplicate.
+                    await sender.DropConnectionAsync();
+                    throw;
+                }
+                next++;
+                await RecordAsync(db, writer, run, delivery, recipient, result, lease);
+                if (result.Status is SendStatus.ConnectionLost || (result.Status is SendStatus.SenderThrottled && result.Code == 421))
+                {
+                    await sender.DropConnectionAsync();
+                }
+            }
+        }
+        finally
+        {
+            if (next < batch.Count)
+            {
+                // Claims not attempted go back to the pool at once (or when the pause ends).
+                await ReleaseAsync(db, publicationId, lease, batch.Skip(next), releaseAt ?? run.Throttle.ResumeAt(time));
+            }
+        }
+    }
 
     /// <summary>
     /// Claims up to <paramref name="count"/> due deliveries. Candidates are read first, then claimed
-    /// by id with the due condition repeated in the UPDATE, so on every provider a row another
-    /// instance claimed in between is not taken twice; the rows this call owns are those carrying
-    /// its fresh lease token.
+    /// by id with the due condition repeated in the UPDATE, so on every provider (SQL Server
+    /// re-evaluates the WHERE on the row it locks) a row another instance claimed in between is not
+    /// taken twice; the rows this call owns are those carrying its fresh lease token.
     /// </summary>
-    private async Task<List<DeliveryRecord>> ClaimAsync(
-        NewsletterDbContext db, int publicationId, int count, CancellationToken cancellationToken)
+    private async Task<List<DeliveryRecord>> ClaimAsync(NewsletterDbContext db, Run run, int count, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var candidates = await Due(db, publicationId, now).OrderBy(d => d.Id).Select(d => d.Id).Take(count)
-            .ToListAsync(cancellationToken);
-        if (candidates.Count == 0)
+        var publicationId = run.Publication.Id;
+        await run.ClaimLock.WaitAsync(cancellationToken);
+        try
         {
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                // Two index range reads (publication, status, next attempt), never a scan of the list.
+                var candidates = await db.Deliveries
+                    .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
+                    .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Select(d => d.Id).Take(count)
+                    .ToListAsync(cancellationToken);
+                if (candidates.Count < count)
+                {
+                    candidates.AddRange(await db.Deliveries
+                        .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now)
+                        .OrderBy(d => d.Id).Select(d => d.Id).Take(count - candidates.Count)
+                        .ToListAsync(cancellationToken));
+                }
+                if (candidates.Count == 0)
+                {
+                    return [];
+                }
+
+                var lease = $"{InstanceId}:{Guid.NewGuid().ToString("N")[..12]}";
+                var expires = now + deliveryOptions.Value.LeaseDuration;
+                var claimed = await db.Deliveries
+                    .Where(d => candidates.Contains(d.Id) && d.PublicationId == publicationId
+                        && ((d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
+                            || (d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now)))
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(d => d.Status, DeliveryStatus.Claimed)
+                        .SetProperty(d => d.LeaseOwner, lease)
+                        .SetProperty(d => d.LeaseExpiresAt, expires), cancellationToken);
+                if (claimed > 0)
+                {
+                    return await db.Deliveries.AsNoTracking()
+                        .Where(d => candidates.Contains(d.Id) && d.LeaseOwner == lease)
+                        .OrderBy(d => d.Id).ToListAsync(cancellationToken);
+                }
+                // Another instance claimed these first; look again.
+            }
             return [];
         }
-        var lease = $"{InstanceId}:{Guid.NewGuid():N}";
-        var expires = now + deliveryOptions.Value.LeaseDuration;
-        await Due(db, publicationId, now).Where(d => candidates.Contains(d.Id))
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.Status, DeliveryStatus.Claimed)
-                .SetProperty(d => d.LeaseOwner, lease)
-                .SetProperty(d => d.LeaseExpiresAt, expires), cancellationToken);
-        return await db.Deliveries.AsNoTracking().Where(d => d.PublicationId == publicationId && d.LeaseOwner == lease)
-            .OrderBy(d => d.Id).ToListAsync(cancellationToken);
+        finally
+        {
+            run.ClaimLock.Release();
+        }
     }
 
-    private static IQueryable<DeliveryRecord> Due(NewsletterDbContext db, int publicationId, DateTime now) =>
-        db.Deliveries.Where(d => d.PublicationId == publicationId
-            && ((d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
-                || (d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now)));
+    /// <summary>Extends the lease on the batch's rows not yet attempted; returns the new expiry and the ids still held.</summary>
+    private async Task<(DateTime Expires, HashSet<long> Kept)> RenewAsync(
+        NewsletterDbContext db, int publicationId, string lease, List<DeliveryRecord> batch, int from, CancellationToken cancellationToken)
+    {
+        var expires = time.GetUtcNow().UtcDateTime + deliveryOptions.Value.LeaseDuration;
+        var ids = batch.Skip(from).Select(d => d.Id).ToList();
+        var renewed = await db.Deliveries
+            .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Claimed && d.LeaseOwner == lease && ids.Contains(d.Id))
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseExpiresAt, expires), cancellationToken);
+        if (renewed == ids.Count)
+        {
+            return (expires, [.. ids]);
+        }
+        var kept = await db.Deliveries.Where(d => ids.Contains(d.Id) && d.LeaseOwner == lease && d.Status == DeliveryStatus.Claimed)
+            .Select(d => d.Id).ToListAsync(cancellationToken);
+        logger.LogWarning("Publication {PublicationId}: {Lost} claim(s) expired before they were sent and were taken by another sender",
+            publicationId, ids.Count - kept.Count);
+        return (expires, [.. kept]);
+    }
 
     /// <summary>How long until something is due; null when nothing is outstanding.</summary>
     private async Task<TimeSpan?> NextDueInAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {
-        var outstanding = db.Deliveries.Where(d => d.PublicationId == publicationId
-            && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Claimed));
-        var nextPending = await outstanding.Where(d => d.Status == DeliveryStatus.Pending)
+        var nextPending = await db.Deliveries
+            .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Pending)
             .MinAsync(d => (DateTime?)d.NextAttemptAt, cancellationToken);
-        var nextLease = await outstanding.Where(d => d.Status == DeliveryStatus.Claimed)
+        var nextLease = await db.Deliveries
+            .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Claimed)
             .MinAsync(d => d.LeaseExpiresAt, cancellationToken);
         if (nextPending is null && nextLease is null)
         {
@@ -276,8 +509,8 @@ public sealed class DeliveryEngine(
         }
         var next = new[] { nextPending, nextLease }.Where(t => t is not null).Min()!.Value;
         var wait = next - time.GetUtcNow().UtcDateTime;
-        // Poll at least every few seconds: claims held by another live instance finish early.
-        return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50)
+        // Poll at least every couple of seconds: claims held by another live instance finish early.
+        return wait < TimeSpan.FromMilliseconds(20) ? TimeSpan.FromMilliseconds(20)
             : wait > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : wait;
     }
 
@@ -304,104 +537,114 @@ public sealed class DeliveryEngine(
             })
             .ToListAsync(cancellationToken);
         return rows.ToDictionary(r => r.Id, r => new RecipientRow(r.Id, r.Email, r.Name,
-            r.Suppressed ? "the address is on the suppression list"
-            : r.Status != SubscriberStatus.Confirmed ? "the subscriber is not confirmed"
-            : !r.Active ? "unsubscribed from this edition after the issue was published"
+            r.Suppressed ? "not sent: the address is on the suppression list"
+            : r.Status != SubscriberStatus.Confirmed ? "not sent: the subscriber is not confirmed"
+            : !r.Active ? "not sent: unsubscribed from this edition after the issue was published"
             : null));
     }
 
-    private async Task RecordResultAsync(
-        NewsletterDbContext db, Run run, DeliveryRecord delivery, RecipientRow recipient, SendResult result,
-        CancellationToken cancellationToken)
+    /// <summary>Checkpoint 4: the server's answer, recorded before this connection sends again.</summary>
+    private async Task RecordAsync(
+        NewsletterDbContext db, OutcomeWriter writer, Run run, DeliveryRecord delivery, RecipientRow recipient,
+        SendResult result, string lease)
     {
         var o = deliveryOptions.Value;
         var now = time.GetUtcNow().UtcDateTime;
         var attempts = delivery.Attempts + 1;
+        int? code = result.Code == 0 ? null : result.Code;
         switch (result.Status)
         {
             case SendStatus.Accepted:
+                await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Sent, attempts, now, code, result.Reply);
                 run.CountSent();
-                await RecordAsync(db, delivery, DeliveryStatus.Sent, result.Reply, CancellationToken.None, attempts);
+                run.Throttle.OnAccepted(now);
                 break;
+
             case SendStatus.PermanentFailure:
-                await RecordAsync(db, delivery, DeliveryStatus.Failed, result.Reply, CancellationToken.None, attempts);
-                if (result.IsBadMailbox)
-                {
-                    await SuppressAsync(db, recipient, result.Reply, now, cancellationToken);
-                }
+                await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, attempts, now, code, result.Reply);
+                run.CountError(result.Reply);
                 logger.LogWarning("Publication {PublicationId}: {Email} refused permanently: {Reply}",
                     run.Publication.Id, recipient.Email, result.Reply);
+                await SuppressIfDueAsync(db, recipient, result, now);
                 break;
-            case SendStatus.TemporaryFailure when attempts >= o.MaxAttempts:
-                await RecordAsync(db, delivery, DeliveryStatus.Failed,
-                    $"gave up after {attempts} attempts: {result.Reply}", CancellationToken.None, attempts);
-                break;
+
             case SendStatus.TemporaryFailure:
+                run.CountError(result.Reply);
+                var first = delivery.FirstAttemptAt ?? now;
+                if (attempts >= o.MaxAttempts || now - first >= o.MaxRetryAge)
+                {
+                    await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, attempts, now, code,
+                        $"gave up after {attempts} attempt(s) over {PublicationControl.Describe(now - first)}: {result.Reply}");
+                }
+                else
+                {
+                    var retryAt = now + Backoff(attempts, o.RetryBaseDelay, o.MaxRetryDelay);
+                    await writer.RetryAsync(delivery.Id, lease, attempts, now, retryAt, code, result.Reply);
+                }
+                break;
+
             case SendStatus.SenderThrottled:
+                // The sender's problem (throttling, policy, reputation): slow the whole publication
+                // down and try again later. Never held against the recipient: attempts unchanged.
+                run.CountError(result.Reply);
+                if (run.Throttle.OnThrottled(now) is { } slowdown)
+                {
+                    logger.LogWarning(
+                        "Publication {PublicationId}: the server asks us to slow down ({Reply}); going down to {Connections} connection(s) and pausing {Pause:0.0}s",
+                        run.Publication.Id, result.Reply, slowdown.Connections, slowdown.Pause.TotalSeconds);
+                }
+                await writer.RetryAsync(delivery.Id, lease, delivery.Attempts, now, run.Throttle.ResumeAt(time), code, result.Reply);
+                break;
+
             case SendStatus.ConnectionLost:
-                // Throttling and broken connections are not the recipient's fault: they are retried
-                // without using up the recipient's attempts.
-                var counted = result.Status == SendStatus.TemporaryFailure ? attempts : delivery.Attempts;
-                var delay = result.Status == SendStatus.ConnectionLost
-                    ? TimeSpan.Zero
-                    : Backoff(Math.Max(1, attempts), o.RetryBaseDelay, TimeSpan.FromHours(2));
-                await db.Deliveries.Where(d => d.Id == delivery.Id && d.LeaseOwner == delivery.LeaseOwner)
-                    .ExecuteUpdateAsync(u => u
-                        .SetProperty(d => d.Status, DeliveryStatus.Pending)
-                        .SetProperty(d => d.Attempts, counted)
-                        .SetProperty(d => d.NextAttemptAt, now + delay)
-                        .SetProperty(d => d.LeaseOwner, (string?)null)
-                        .SetProperty(d => d.LeaseExpiresAt, (DateTime?)null)
-                        .SetProperty(d => d.LastResult, Truncate(result.Reply)), CancellationToken.None);
+                // The message may or may not have arrived; it is sent again on a new connection.
+                run.CountError(result.Reply);
+                await writer.RetryAsync(delivery.Id, lease, delivery.Attempts, now, now, null, $"connection lost: {result.Reply}");
                 break;
         }
     }
 
-    private async Task RecordAsync(
-        NewsletterDbContext db, DeliveryRecord delivery, DeliveryStatus status, string result,
-        CancellationToken cancellationToken, int? attempts = null)
+    /// <summary>
+    /// A 5.1.x reply (no such mailbox) suppresses the address at once; other permanent refusals do
+    /// after <see cref="DeliveryOptions.SuppressAfterPermanentFailures"/> of them in a row (across issues,
+    /// counted since the address last accepted a message).
+    /// </summary>
+    private async Task SuppressIfDueAsync(NewsletterDbContext db, RecipientRow recipient, SendResult result, DateTime now)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var count = attempts ?? delivery.Attempts;
-        // Conditional on still holding the lease: if it expired and another instance took the row,
-        // that instance's outcome stands.
-        await db.Deliveries.Where(d => d.Id == delivery.Id && d.LeaseOwner == delivery.LeaseOwner)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.Status, status)
-                .SetProperty(d => d.Attempts, count)
-                .SetProperty(d => d.CompletedAt, now)
-                .SetProperty(d => d.LeaseOwner, (string?)null)
-                .SetProperty(d => d.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(d => d.LastResult, Truncate(result)), cancellationToken);
-    }
-
-    private static async Task ReleaseAsync(
-        NewsletterDbContext db, IEnumerable<DeliveryRecord> deliveries, DateTime nextAttemptAt, CancellationToken cancellationToken)
-    {
-        foreach (var group in deliveries.GroupBy(d => d.LeaseOwner))
+        var threshold = deliveryOptions.Value.SuppressAfterPermanentFailures;
+        string note;
+        if (result.IsBadMailbox)
         {
-            var ids = group.Select(d => d.Id).ToList();
-            await db.Deliveries.Where(d => ids.Contains(d.Id) && d.LeaseOwner == group.Key && d.Status == DeliveryStatus.Claimed)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(d => d.Status, DeliveryStatus.Pending)
-                    .SetProperty(d => d.NextAttemptAt, nextAttemptAt)
-                    .SetProperty(d => d.LeaseOwner, (string?)null)
-                    .SetProperty(d => d.LeaseExpiresAt, (DateTime?)null), cancellationToken);
+            note = $"hard bounce: {result.Reply}";
         }
-    }
-
-    private static async Task SuppressAsync(
-        NewsletterDbContext db, RecipientRow recipient, string reply, DateTime now, CancellationToken cancellationToken)
-    {
-        var hash = Subscribers.Addresses.EmailAddress.Hash(recipient.Email);
-        if (await db.Suppressions.AnyAsync(s => s.EmailHash == hash, cancellationToken))
+        else if (threshold > 0)
+        {
+            var lastSent = await db.Deliveries.Where(d => d.SubscriberId == recipient.SubscriberId && d.Status == DeliveryStatus.Sent)
+                .MaxAsync(d => d.CompletedAt);
+            var failures = await db.Deliveries.CountAsync(d => d.SubscriberId == recipient.SubscriberId
+                && d.Status == DeliveryStatus.Failed && d.ReplyCode >= 500 && d.ReplyCode < 600
+                && (lastSent == null || d.CompletedAt > lastSent));
+            if (failures < threshold)
+            {
+                return;
+            }
+            note = $"{failures} permanent refusals in a row; last: {result.Reply}";
+        }
+        else
         {
             return;
         }
-        db.Suppressions.Add(new Suppression { EmailHash = hash, Reason = SuppressionReason.HardBounce, CreatedAt = now, Note = Truncate(reply, 500) });
+
+        var hash = Newsletter.Subscribers.Addresses.EmailAddress.Hash(recipient.Email);
+        if (await db.Suppressions.AnyAsync(s => s.EmailHash == hash))
+        {
+            return;
+        }
+        db.Suppressions.Add(new Suppression { EmailHash = hash, Reason = SuppressionReason.HardBounce, CreatedAt = now, Note = Truncate(note, 500) });
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesAsync();
+            logger.LogWarning("Suppressed subscriber {SubscriberId}'s address: {Note}", recipient.SubscriberId, note);
         }
         catch (DbUpdateException)
         {
@@ -411,6 +654,26 @@ public sealed class DeliveryEngine(
         {
             db.ChangeTracker.Clear();
         }
+    }
+
+    /// <summary>Hands claims back to the pool; for a publication that stopped meanwhile they are settled at once.</summary>
+    private async Task ReleaseAsync(NewsletterDbContext db, int publicationId, string lease, IEnumerable<DeliveryRecord> deliveries, DateTime nextAttemptAt)
+    {
+        var ids = deliveries.Select(d => d.Id).ToList();
+        if (ids.Count == 0)
+        {
+            return;
+        }
+        await db.Deliveries.Where(d => ids.Contains(d.Id) && d.LeaseOwner == lease && d.Status == DeliveryStatus.Claimed)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Status, DeliveryStatus.Pending)
+                .SetProperty(d => d.NextAttemptAt, nextAttemptAt)
+                .SetProperty(d => d.LeaseOwner, (string?)null)
+                .SetProperty(d => d.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
+        // Released after a cancel or stale stop? Then the control's settle may have run before
+        // these rows were back; settle again (it only acts on a stopped publication).
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<PublicationControl>().SettleAsync(publicationId, CancellationToken.None);
     }
 
     /// <summary>Marks the publication completed once no delivery is outstanding.</summary>
@@ -426,39 +689,35 @@ public sealed class DeliveryEngine(
                 .SetProperty(p => p.CompletedAt, now), cancellationToken);
     }
 
-    public static async Task<PublicationProgress> ProgressAsync(
-        NewsletterDbContext db, int publicationId, double rate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every <see cref="ControlInterval"/>: adds this run's new errors to the publication's count
+    /// (pausing it past the budget), and stops the run when the publication is no longer sending
+    /// (paused, cancelled) or has gone stale.
+    /// </summary>
+    private async Task ControlAsync(Run run, CancellationToken cancellationToken)
     {
-        var counts = await db.Deliveries.Where(d => d.PublicationId == publicationId)
-            .GroupBy(d => new { d.Status, Retrying = d.Attempts > 0 })
-            .Select(g => new { g.Key.Status, g.Key.Retrying, Count = g.Count() })
-            .ToListAsync(cancellationToken);
-        int Count(DeliveryStatus s) => counts.Where(c => c.Status == s).Sum(c => c.Count);
-        var retrying = counts.Where(c => c.Retrying && c.Status is DeliveryStatus.Pending or DeliveryStatus.Claimed).Sum(c => c.Count);
-        return new PublicationProgress(
-            Total: counts.Sum(c => c.Count),
-            Sent: Count(DeliveryStatus.Sent),
-            Failed: Count(DeliveryStatus.Failed),
-            Skipped: Count(DeliveryStatus.Skipped),
-            Pending: Count(DeliveryStatus.Pending) + Count(DeliveryStatus.Claimed) - retrying,
-            Retrying: retrying,
-            Rate: rate);
-    }
-
-    private async Task ReportProgressAsync(
-        Run run, IProgress<PublicationProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
-    {
-        var interval = deliveryOptions.Value.ProgressInterval;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
         try
         {
-            while (true)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(interval, time, cancellationToken);
-                var p = await ProgressAsync(db, run.Publication.Id, run.SentThisRun / clock.Elapsed.TotalSeconds, cancellationToken);
-                progress?.Report(p);
-                logger.LogInformation("Publication {PublicationId} ({Edition}): {Progress}", run.Publication.Id, run.Publication.Edition, p);
+                await Task.Delay(ControlInterval, time, cancellationToken);
+                await using var scope = scopes.CreateAsyncScope();
+                try
+                {
+                    var sp = scope.ServiceProvider;
+                    await FlushErrorsAsync(sp, run, cancellationToken);
+                    var db = sp.GetRequiredService<NewsletterDbContext>();
+                    var publication = await db.Publications.AsNoTracking().FirstAsync(p => p.Id == run.Publication.Id, cancellationToken);
+                    if (publication.Status != PublicationStatus.Sending
+                        || await sp.GetRequiredService<PublicationControl>().StopIfStaleAsync(publication, cancellationToken))
+                    {
+                        run.Stop();
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Publication {PublicationId}: checking its status failed; trying again", run.Publication.Id);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -467,12 +726,73 @@ public sealed class DeliveryEngine(
         }
     }
 
-    private static TimeSpan Backoff(int attempt, TimeSpan baseDelay, TimeSpan max)
+    private async Task FlushErrorsAsync(IServiceProvider services, Run run, CancellationToken cancellationToken)
     {
-        var exponential = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20));
-        var jittered = exponential * (0.5 + Random.Shared.NextDouble() / 2);
+        var errors = run.TakeErrors();
+        if (errors == 0)
+        {
+            return;
+        }
+        var db = services.GetRequiredService<NewsletterDbContext>();
+        var id = run.Publication.Id;
+        await db.Publications.Where(p => p.Id == id)
+            .ExecuteUpdateAsync(u => u.SetProperty(p => p.ErrorCount, p => p.ErrorCount + errors), CancellationToken.None);
+        var budget = deliveryOptions.Value.ErrorBudget;
+        if (budget <= 0)
+        {
+            return;
+        }
+        var total = await db.Publications.Where(p => p.Id == id).Select(p => p.ErrorCount).FirstAsync(cancellationToken);
+        if (total <= budget)
+        {
+            return;
+        }
+        var note = $"paused after {total} delivery errors (the budget is {budget}); last error: {run.LastError}. " +
+                   $"Check the SMTP server and settings, then run 'newsletter publications resume {id}'";
+        if (await services.GetRequiredService<PublicationControl>().PauseForErrorsAsync(id, note, CancellationToken.None))
+        {
+            logger.LogError("Publication {PublicationId} ({Edition}) {Note}", id, run.Publication.Edition, note);
+        }
+        run.Stop();
+    }
+
+    /// <summary>Progress at a steady pace (count, percent, rate, ETA), never per message.</summary>
+    private async Task ReportProgressAsync(Run run, IProgress<PublicationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var interval = deliveryOptions.Value.ProgressInterval;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+            var start = await PublicationProgress.ReadAsync(db, run.Publication.Id, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                await Task.Delay(interval, time, cancellationToken);
+                var p = await PublicationProgress.ReadAsync(db, run.Publication.Id, cancellationToken);
+                // The rate counts every process sharing the send, from the database.
+                p = p.WithRate((p.Done - start.Done) / Math.Max(clock.Elapsed.TotalSeconds, 0.001));
+                progress?.Report(p);
+                logger.LogInformation("Publication {PublicationId} ({Edition}): {Progress}", run.Publication.Id, run.Publication.Edition, p);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is over.
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Publication {PublicationId}: progress reporting stopped", run.Publication.Id);
+        }
+    }
+
+    /// <summary>Exponential backoff with jitter: base × 2^(attempt−1), times 0.5–1, capped.</summary>
+    internal static TimeSpan Backoff(int attempt, TimeSpan baseDelay, TimeSpan max)
+    {
+        var exponential = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(Math.Max(attempt, 1) - 1, 20));
+        var jittered = exponential * (0.5 + (Random.Shared.NextDouble() / 2));
         return TimeSpan.FromMilliseconds(Math.Min(jittered, max.TotalMilliseconds));
     }
 
-    private static string Truncate(string value, int max = 1000) => value.Length <= max ? value : value[..max];
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 }

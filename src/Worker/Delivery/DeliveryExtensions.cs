@@ -17,7 +17,9 @@ public static class DeliveryExtensions
             _ => sp.GetRequiredService<PickupTransport>(),
         });
         services.AddSingleton<MessageFactory>();
+        services.AddSingleton<DeliveryPacer>();
         services.AddSingleton<DeliveryEngine>();
+        services.AddScoped<Publishing.PublicationControl>();
         services.AddSingleton<DeliverySignal>();
         return builder;
     }

@@ -30,8 +30,10 @@ public sealed class DeliverySignal
 }
 
 /// <summary>
-/// In the running service: finds publications that are sending (new ones, and ones left over from a
-/// crash or another instance) and runs the delivery engine for each, several at once.
+/// In the running service: finds publications that are sending (new ones, resumed ones, and ones
+/// left over from a crash or another instance) and runs the delivery engine for each; they share
+/// the process's connections and rate (<see cref="DeliveryPacer"/>). On shutdown each engine
+/// finishes the messages in flight and hands its other claims back before the host's timeout.
 /// </summary>
 public sealed class DeliveryService(
     IServiceScopeFactory scopes, DeliveryEngine engine, DeliverySignal signal, TimeProvider time,
@@ -47,6 +49,9 @@ public sealed class DeliveryService(
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
+                // Stale slots: a sending or paused publication past its edition's MaxPublicationAge
+                // stops here even when no sender is running for it.
+                await scope.ServiceProvider.GetRequiredService<PublicationControl>().StopStalePublicationsAsync(stoppingToken);
                 var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
                 var sending = await db.Publications.AsNoTracking()
                     .Where(p => p.Status == PublicationStatus.Sending).Select(p => p.Id).ToListAsync(stoppingToken);

@@ -48,6 +48,11 @@ public sealed record SendResult(SendStatus Status, int Code, string? EnhancedSta
     /// <summary>A 5.1.x status: the mailbox does not exist or cannot be addressed.</summary>
     public bool IsBadMailbox => Status == SendStatus.PermanentFailure && EnhancedStatus?.StartsWith("5.1.", StringComparison.Ordinal) == true;
 
+    /// <summary>The server refused the envelope sender (MAIL FROM): whatever the code, that is about
+    /// us, not the recipient, so it is handled as throttling (slow down, retry, never suppress).</summary>
+    public static SendResult SenderRefused(int code, string reply) =>
+        new(SendStatus.SenderThrottled, code, ParseEnhancedStatus(reply), $"{code} {reply}".Trim());
+
     /// <summary>Sorts a server reply the way the design asks: 421 and x.7.x are the sender's
     /// problem, other 4xx are temporary, other 5xx permanent.</summary>
     public static SendResult FromReply(int code, string reply)

@@ -1,3 +1,5 @@
+using Newsletter.Worker.Subscribers;
+
 namespace Newsletter.Worker.Http;
 
 public static class HttpExtensions
@@ -6,6 +8,8 @@ public static class HttpExtensions
     {
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();
+        builder.Services.AddNewsletterRateLimits();
+        builder.AddNewsletterLifecycleMailer();
         return builder;
     }
 
@@ -13,7 +17,11 @@ public static class HttpExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapHealthChecks("/healthz");
+        app.MapSubscribe();
+        app.MapConfirm();
+        app.MapPreferences();
         app.MapUnsubscribe();
         return app;
     }

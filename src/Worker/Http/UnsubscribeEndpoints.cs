@@ -1,49 +1,59 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Lists;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Subscribers;
 
 namespace Newsletter.Worker.Http;
 
 /// <summary>
 /// The unsubscribe link in every email. GET only shows a page (link scanners prefetch links, so
-/// GET must never change anything). POST unsubscribes: it is the page's button and also Gmail's
+/// GET must never change anything). POST unsubscribes: it is the page's buttons and also Gmail's
 /// and Apple Mail's one-click request (RFC 8058), so it takes no cookies, antiforgery token or
 /// login, accepts both form encodings, answers 200 without a redirect, and is harmless to repeat.
+/// A POST without <c>scope=all</c> — the one-click request included — leaves only the link's edition;
+/// <c>scope=all</c> (the page's second button) leaves every edition.
 /// </summary>
 public static class UnsubscribeEndpoints
 {
+    public const string ScopeField = "scope";
+    public const string ScopeAll = "all";
+
     public static IEndpointRouteBuilder MapUnsubscribe(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/unsubscribe");
-        group.MapGet("/{token}", Show);
-        group.MapPost("/{token}", Unsubscribe).DisableAntiforgery();
+        group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
+        group.MapPost("/{token}", Unsubscribe).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         return app;
     }
 
-    private static ContentHttpResult Show(
-        string token, LinkTokenSigner signer, IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter)
+    private static IResult Show(
+        string token, LinkTokenSigner signer, SubscriberLinks links, IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter)
     {
         var name = newsletter.Value.Name;
         if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link) || !editions.Value.TryGet(link.Edition, out var edition))
         {
             return BadLink(name);
         }
+        var display = Page.Encode(edition.DisplayName);
         var body = $"""
-            <h1>Unsubscribe from {Page.Encode(edition.DisplayName)}?</h1>
-            <p>You will stop getting {Page.Encode(edition.DisplayName)} emails. Any other editions you chose keep coming.</p>
+            <h1>Unsubscribe from {display}?</h1>
+            <p>You can stop just {display}, or every edition we send you.</p>
             <form method="post" action="/unsubscribe/{Page.Encode(token)}">
               <input type="hidden" name="List-Unsubscribe" value="One-Click">
-              <button type="submit">Unsubscribe</button>
+              <div class="actions">
+                <button type="submit" name="{ScopeField}" value="edition">Unsubscribe from {display} only</button>
+                <button type="submit" name="{ScopeField}" value="{ScopeAll}" class="secondary">Unsubscribe from all editions</button>
+              </div>
             </form>
-            <p class="note">Changed your mind? Just close this page; nothing has changed.</p>
+            <p class="note">Would you rather get fewer emails? <a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">Choose which editions you get</a>. Changed your mind? Just close this page; nothing has changed.</p>
             """;
         return Page.Html($"Unsubscribe from {edition.DisplayName}", body, name);
     }
 
-    private static async Task<ContentHttpResult> Unsubscribe(
-        string token, HttpRequest request, LinkTokenSigner signer, SubscriberList list,
+    private static async Task<IResult> Unsubscribe(
+        string token, HttpRequest request, LinkTokenSigner signer, SubscriberList list, SubscriptionService service, SubscriberLinks links,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
@@ -51,29 +61,29 @@ public static class UnsubscribeEndpoints
         {
             return BadLink(name);
         }
-        // The body is not required to say anything more than RFC 8058's List-Unsubscribe=One-Click;
-        // it is read (either encoding) only so a malformed body is refused rather than ignored.
-        if (request.HasFormContentType)
+        // RFC 8058 asks for nothing but List-Unsubscribe=One-Click in the body; it is read (either
+        // encoding, within the size limit) for the scope and so a malformed body is refused, not ignored.
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        // A body in some other format is ignored rather than refused: leaving must always work.
+        if (body.Problem is BodyProblem.TooLarge or BodyProblem.Malformed)
         {
-            try
-            {
-                await request.ReadFormAsync(cancellationToken);
-            }
-            catch (InvalidDataException)
-            {
-                return Page.Html("That request could not be read", "<h1>That request could not be read</h1><p>Please try the link in your email again.</p>", name, 400);
-            }
+            return PublicAnswers.BadBody(body, name);
+        }
+        if (string.Equals(body.Get(ScopeField), ScopeAll, StringComparison.Ordinal))
+        {
+            await service.UnsubscribeAllAsync(link.SubscriberId, cancellationToken);
+            return PreferencesEndpoints.UnsubscribedEverywhere(name, links.PreferencesToken(link.SubscriberId));
         }
         await list.UnsubscribeAsync(link.SubscriberId, link.Edition, cancellationToken);
-        var body = $"""
-            <h1>You're unsubscribed from {Page.Encode(edition.DisplayName)}</h1>
-            <p>You won't get {Page.Encode(edition.DisplayName)} emails any more. Thank you for reading it while you did.</p>
-            <p class="note">Other editions you chose are not affected.</p>
-            """;
-        return Page.Html("Unsubscribed", body, name);
+        var display = Page.Encode(edition.DisplayName);
+        return Page.Html("Unsubscribed", $"""
+            <h1>You're unsubscribed from {display}</h1>
+            <p>You won't get {display} emails any more. Thank you for reading it while you did.</p>
+            <p class="note">Other editions you chose are not affected. <a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
+            """, name);
     }
 
-    private static ContentHttpResult BadLink(string name) => Page.Html(
+    private static IResult BadLink(string name) => Page.Html(
         "This link does not work",
         """
         <h1>This link does not work</h1>

@@ -31,7 +31,11 @@ public sealed record IssueProblem(int Line, string Message)
 }
 
 public sealed record ParsedIssue(
-    string Edition, string Subject, string? Preheader, DateOnly? SendOn, IssueExtras Extras, string BodyMarkdown);
+    string Edition, string Subject, string? Preheader, DateOnly? SendOn, IssueExtras Extras, string BodyMarkdown)
+{
+    /// <summary>The file line of <c>send_on</c>, for problems found later against the schedule.</summary>
+    public int SendOnLine { get; init; }
+}
 
 /// <summary>
 /// Reads an issue file: a YAML front-matter block between <c>---</c> lines, then the Markdown body.
@@ -172,7 +176,10 @@ public static class IssueFile
         {
             return (null, problems.OrderBy(p => p.Line).ToList());
         }
-        return (new ParsedIssue(edition!, subject!, preheader, sendOn, extras, body.Trim('\n')), []);
+        return (new ParsedIssue(edition!, subject!, preheader, sendOn, extras, body.Trim('\n'))
+        {
+            SendOnLine = values.TryGetValue("send_on", out var sendOnEntry) ? sendOnEntry.Line : 0,
+        }, []);
     }
 
     private static string? Scalar(
@@ -206,7 +213,7 @@ public static class IssueFile
             return null;
         }
         // Values end up in headers and one-line places: a line break there could forge a header.
-        if (value.Any(char.IsControl))
+        if (value.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
         {
             problems.Add(new IssueProblem(line, $"'{key}' contains a line break or control character; keep it on one line"));
             return null;

@@ -38,6 +38,11 @@ public sealed class IssueQueue(
             return new QueueResult(null, problems.Select(p => p.Format(path)).ToList());
         }
 
+        if (CheckPinnedDate(parsed) is { } pinnedProblem)
+        {
+            return new QueueResult(null, [pinnedProblem.Format(path)]);
+        }
+
         var renderProblems = await CheckRendersAsync(parsed, path, cancellationToken);
         if (renderProblems.Count > 0)
         {
@@ -61,25 +66,77 @@ public sealed class IssueQueue(
         return new QueueResult(issue, []);
     }
 
-    /// <summary>Renders the issue as readers will get it; a template error or an email over Gmail's
-    /// clipping size refuses it.</summary>
+    /// <summary>
+    /// An issue pinned with <c>send_on</c> goes out at that day's slot; a date with no slot of the
+    /// edition, or whose slot has passed, would leave it in the queue for ever, so it is refused.
+    /// </summary>
+    private IssueProblem? CheckPinnedDate(ParsedIssue parsed)
+    {
+        if (parsed.SendOn is not { } date)
+        {
+            return null;
+        }
+        var edition = editions.Value.Get(parsed.Edition);
+        var schedule = new EditionSchedule(edition);
+        var now = time.GetUtcNow();
+        // The first slot on or after the start of that day, in the edition's own zone.
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
+        if (schedule.TimeZone.IsInvalidTime(midnight))
+        {
+            midnight = midnight.AddHours(1); // the zone skips midnight that day (a DST change)
+        }
+        var dayStart = TimeZoneInfo.ConvertTimeToUtc(midnight, schedule.TimeZone);
+        var slot = schedule.NextSlotAfter(new DateTimeOffset(dayStart, TimeSpan.Zero).AddTicks(-1));
+        if (slot is not { } s || schedule.LocalDate(s) != date)
+        {
+            var upcoming = schedule.NextSlots(now, 3).Select(schedule.Describe);
+            return new IssueProblem(parsed.SendOnLine,
+                $"send_on {date:yyyy-MM-dd} is not a day {edition.DisplayName} goes out; its next slots are {string.Join("; ", upcoming)}");
+        }
+        if (s <= now)
+        {
+            return new IssueProblem(parsed.SendOnLine,
+                $"send_on {date:yyyy-MM-dd}: that day's slot ({schedule.Describe(s)}) has already passed");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Renders the issue as readers will get it and lints the result: a template error, an email over
+    /// Gmail's clipping size, or a rendered email missing its unsubscribe link, postal address or
+    /// disclaimer, or carrying a link that is not absolute https or an image without alt text, refuses
+    /// it — each with its own reason.
+    /// </summary>
     private async Task<List<string>> CheckRendersAsync(ParsedIssue parsed, string path, CancellationToken cancellationToken)
     {
         var schedule = new EditionSchedule(editions.Value.Get(parsed.Edition));
         var date = parsed.SendOn ?? schedule.LocalDate(schedule.NextSlotAfter(time.GetUtcNow()) ?? time.GetUtcNow());
+        PreparedEmail prepared;
         try
         {
-            var prepared = await renderer.PrepareAsync(emails.Create(parsed, date), cancellationToken);
-            if (prepared.HtmlByteCount > MaxHtmlBytes)
-            {
-                return [$"{path}: the email would be {prepared.HtmlByteCount / 1024.0:0.0} KB of HTML; Gmail clips anything over {MaxHtmlBytes / 1024} KB, so shorten the issue"];
-            }
-            return [];
+            prepared = await renderer.PrepareAsync(emails.Create(parsed, date), cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return [$"{path}: the issue does not render: {ex.Message}"];
         }
+        return Lint(prepared).Select(p => $"{path}: {p}").ToList();
+    }
+
+    /// <summary>Every reason the prepared issue must not go out, as readers would get it (empty when it may).</summary>
+    internal IReadOnlyList<string> Lint(PreparedEmail prepared)
+    {
+        var problems = new List<string>();
+        if (prepared.HtmlByteCount > MaxHtmlBytes)
+        {
+            problems.Add($"the email would be {prepared.HtmlByteCount / 1024.0:0.0} KB of HTML ({prepared.HtmlByteCount:N0} bytes); Gmail clips anything over {MaxHtmlBytes / 1024} KB ({MaxHtmlBytes:N0} bytes), hiding the footer and its unsubscribe link, so shorten the issue");
+        }
+        var brand = emails.Brand;
+        var unsubscribeUrl = $"{brand.PublicBaseUrl}/unsubscribe/lint-check";
+        var rendered = prepared.Personalize(new PersonalFields("Sam", unsubscribeUrl));
+        var expected = new EmailLintExpectations(unsubscribeUrl, brand.PostalAddress, brand.Disclaimer, brand.PublicBaseUrl);
+        problems.AddRange(EmailLint.Check(rendered, expected).Select(p => p.Message));
+        return problems;
     }
 
     public IQueryable<Issue> List(string? edition, bool includeDone) => db.Issues.AsNoTracking()
@@ -100,13 +157,60 @@ public sealed class IssueQueue(
                 .SetProperty(i => i.CancelledAt, now), cancellationToken) > 0;
     }
 
+    /// <summary>
+    /// An issue to look at: a queued issue by its id, or an issue file not yet queued (not saved; its
+    /// <see cref="Issue.Id"/> is 0). A file with problems gives them, each as <c>file:line: message</c>.
+    /// </summary>
+    public async Task<(Issue? Issue, IReadOnlyList<string> Problems)> LoadAsync(string idOrFile, CancellationToken cancellationToken = default)
+    {
+        if (int.TryParse(idOrFile, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        {
+            return await FindAsync(id, cancellationToken) is { } found
+                ? (found, [])
+                : (null, [$"there is no issue {id} (see 'issues list'); to look at a file, give its path"]);
+        }
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(idOrFile, Encoding.UTF8, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, [$"{idOrFile}: cannot read the file: {ex.Message}"]);
+        }
+        var (parsed, problems) = IssueFile.Parse(text, editions.Value);
+        if (parsed is null)
+        {
+            return (null, problems.Select(p => p.Format(idOrFile)).ToList());
+        }
+        return (new Issue
+        {
+            Edition = parsed.Edition,
+            Subject = parsed.Subject,
+            Preheader = parsed.Preheader,
+            SendOn = parsed.SendOn,
+            ExtrasJson = JsonSerializer.Serialize(parsed.Extras, EditionEmailFactory.Json),
+            BodyMarkdown = parsed.BodyMarkdown,
+            SourceFile = Path.GetFullPath(idOrFile),
+            Status = IssueStatus.Queued,
+        }, []);
+    }
+
+    /// <summary>The link a preview or test message carries instead of a real unsubscribe link:
+    /// it unsubscribes nobody.</summary>
+    public string PreviewUnsubscribeUrl => $"{emails.Brand.PublicBaseUrl}/unsubscribe/preview";
+
     /// <summary>The issue rendered for a sample reader, as it will look in an inbox.</summary>
-    public async Task<RenderedEmail> PreviewAsync(Issue issue, CancellationToken cancellationToken = default)
+    public async Task<RenderedEmail> PreviewAsync(Issue issue, CancellationToken cancellationToken = default) =>
+        await PreviewAsync(issue, "Sam", cancellationToken);
+
+    /// <summary>The issue rendered for a reader called <paramref name="name"/> (null: no name), with the
+    /// harmless <see cref="PreviewUnsubscribeUrl"/>.</summary>
+    public async Task<RenderedEmail> PreviewAsync(Issue issue, string? name, CancellationToken cancellationToken = default)
     {
         var schedule = new EditionSchedule(editions.Value.Get(issue.Edition));
         var date = issue.SendOn ?? schedule.LocalDate(schedule.NextSlotAfter(time.GetUtcNow()) ?? time.GetUtcNow());
         var prepared = await renderer.PrepareAsync(emails.Create(issue, date), cancellationToken);
-        var baseUrl = emails.Brand.PublicBaseUrl;
-        return prepared.Personalize(new PersonalFields("Sam", $"{baseUrl}/unsubscribe/preview", null));
+        return prepared.Personalize(new PersonalFields(name, PreviewUnsubscribeUrl, null));
     }
 }

@@ -29,6 +29,10 @@ public sealed class Publication
 
     /// <summary>Why the publication is skipped, missed, paused or stopped, in the editor's words.</summary>
     public string? Note { get; set; }
+
+    /// <summary>Delivery errors (refusals, throttling, lost or refused connections) counted against
+    /// <c>Delivery:ErrorBudget</c>; past it the publication pauses. Resuming starts a fresh count.</summary>
+    public int ErrorCount { get; set; }
 }
 
 public enum PublicationKind
@@ -52,7 +56,13 @@ public enum PublicationStatus
     /// <summary>The service was down at the slot and came back after the catch-up window.</summary>
     Missed = 3,
 
+    /// <summary>Stopped for now, by the editor or because errors passed the budget; resume to carry on.</summary>
     Paused = 4,
 
+    /// <summary>Stopped for good by the editor; deliveries not yet made are marked cancelled.</summary>
     Cancelled = 5,
+
+    /// <summary>Still unfinished when it became older than the edition's MaxPublicationAge: stopped
+    /// rather than mail people stale news; deliveries not yet made are marked expired.</summary>
+    Stale = 6,
 }

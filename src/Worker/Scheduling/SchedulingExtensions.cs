@@ -24,6 +24,7 @@ public static class SchedulingExtensions
 
         builder.Services.AddQuartz(q =>
         {
+            PurgeUnconfirmedJob.Configure(q, builder.Configuration);
             foreach (var (key, edition) in editions.Items)
             {
                 // Invalid values are reported by options validation at start; skip them here.

@@ -281,6 +281,23 @@ public sealed class IssueQueueCliTests
         Assert.Contains("there is no issue 4242", result.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("2999-12-09", "is not a day Tip of the Week goes out")]   // a Wednesday; the tip goes out on Thursdays
+    [InlineData("2020-11-19", "has already passed")]                      // a Thursday long gone
+    public async Task A_pin_to_a_date_without_a_coming_slot_is_refused_with_its_line(string date, string expected)
+    {
+        await using var app = TestApp.Create();
+        var path = app.WriteFile("pinned.md", TestData.TipIssue("Pinned", $"send_on: {date}"));
+
+        var result = await app.RunCliAsync("issues", "queue", path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{path}:4: send_on {date}", result.Error, StringComparison.Ordinal);
+        Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+        await using var db = app.OpenDb();
+        Assert.Empty(db.Issues);
+    }
+
     [Fact]
     public async Task A_pinned_issue_says_which_date_it_is_pinned_to()
     {

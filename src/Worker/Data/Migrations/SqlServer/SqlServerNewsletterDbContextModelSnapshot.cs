@@ -22,6 +22,52 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
             SqlServerModelBuilderExtensions.UseIdentityColumns(modelBuilder);
 
+            modelBuilder.Entity("Newsletter.Subscribers.Model.ConsentRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime?>("ConfirmedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("ConsentTextVersion")
+                        .HasMaxLength(40)
+                        .HasColumnType("nvarchar(40)");
+
+                    b.Property<DateTime>("ConsentedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("Editions")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("nvarchar(1000)");
+
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(45)
+                        .HasColumnType("nvarchar(45)");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<int>("SubscriberId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(512)
+                        .HasColumnType("nvarchar(512)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubscriberId");
+
+                    b.ToTable("ConsentRecords", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Subscribers.Model.Subscriber", b =>
                 {
                     b.Property<int>("Id")
@@ -47,6 +93,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .HasColumnType("nchar(64)")
                         .IsFixedLength();
 
+                    b.Property<DateTime?>("LastEmailedAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<string>("Name")
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)");
@@ -65,6 +114,8 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
+
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Subscribers", (string)null);
                 });
@@ -155,6 +206,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<DateTime?>("FirstAttemptAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<string>("LastResult")
                         .HasMaxLength(1000)
                         .HasColumnType("nvarchar(1000)");
@@ -172,6 +226,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Property<int>("PublicationId")
                         .HasColumnType("int");
 
+                    b.Property<int?>("ReplyCode")
+                        .HasColumnType("int");
+
                     b.Property<int>("Status")
                         .HasColumnType("int");
 
@@ -179,6 +236,8 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .HasColumnType("int");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("PublicationId", "SubscriberId")
                         .IsUnique();
@@ -263,6 +322,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");
 
+                    b.Property<int>("ErrorCount")
+                        .HasColumnType("int");
+
                     b.Property<int?>("IssueId")
                         .HasColumnType("int");
 
@@ -292,6 +354,17 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .IsUnique();
 
                     b.ToTable("Publications", (string)null);
+                });
+
+            modelBuilder.Entity("Newsletter.Subscribers.Model.ConsentRecord", b =>
+                {
+                    b.HasOne("Newsletter.Subscribers.Model.Subscriber", "Subscriber")
+                        .WithMany("ConsentRecords")
+                        .HasForeignKey("SubscriberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Subscriber");
                 });
 
             modelBuilder.Entity("Newsletter.Subscribers.Model.Subscription", b =>
@@ -324,6 +397,8 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
             modelBuilder.Entity("Newsletter.Subscribers.Model.Subscriber", b =>
                 {
+                    b.Navigation("ConsentRecords");
+
                     b.Navigation("Subscriptions");
                 });
 #pragma warning restore 612, 618

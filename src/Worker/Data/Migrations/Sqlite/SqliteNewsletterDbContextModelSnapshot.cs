@@ -17,6 +17,50 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Newsletter.Subscribers.Model.ConsentRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ConfirmedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConsentTextVersion")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ConsentedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Editions")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SubscriberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubscriberId");
+
+                    b.ToTable("ConsentRecords", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Subscribers.Model.Subscriber", b =>
                 {
                     b.Property<int>("Id")
@@ -40,6 +84,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .IsFixedLength();
 
+                    b.Property<DateTime?>("LastEmailedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
@@ -58,6 +105,8 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
+
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Subscribers", (string)null);
                 });
@@ -144,6 +193,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("FirstAttemptAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("LastResult")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
@@ -161,6 +213,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<int>("PublicationId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("ReplyCode")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
@@ -168,6 +223,8 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("PublicationId", "SubscriberId")
                         .IsUnique();
@@ -248,6 +305,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ErrorCount")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("IssueId")
                         .HasColumnType("INTEGER");
 
@@ -277,6 +337,17 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Publications", (string)null);
+                });
+
+            modelBuilder.Entity("Newsletter.Subscribers.Model.ConsentRecord", b =>
+                {
+                    b.HasOne("Newsletter.Subscribers.Model.Subscriber", "Subscriber")
+                        .WithMany("ConsentRecords")
+                        .HasForeignKey("SubscriberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Subscriber");
                 });
 
             modelBuilder.Entity("Newsletter.Subscribers.Model.Subscription", b =>
@@ -309,6 +380,8 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Newsletter.Subscribers.Model.Subscriber", b =>
                 {
+                    b.Navigation("ConsentRecords");
+
                     b.Navigation("Subscriptions");
                 });
 #pragma warning restore 612, 618

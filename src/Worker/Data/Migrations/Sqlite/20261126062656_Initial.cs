@@ -58,7 +58,8 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     Status = table.Column<int>(type: "INTEGER", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    ConfirmedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    ConfirmedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastEmailedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -95,7 +96,8 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     RecipientCount = table.Column<int>(type: "INTEGER", nullable: false),
-                    Note = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true)
+                    Note = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    ErrorCount = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -106,6 +108,32 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         principalTable: "Issues",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ConsentRecords",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubscriberId = table.Column<int>(type: "INTEGER", nullable: false),
+                    ConsentedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    IpAddress = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    UserAgent = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
+                    ConsentTextVersion = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    Editions = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    ConfirmedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ConsentRecords", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ConsentRecords_Subscribers_SubscriberId",
+                        column: x => x.SubscriberId,
+                        principalTable: "Subscribers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -140,9 +168,11 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     Status = table.Column<int>(type: "INTEGER", nullable: false),
                     Attempts = table.Column<int>(type: "INTEGER", nullable: false),
                     NextAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    FirstAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     LeaseExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ReplyCode = table.Column<int>(type: "INTEGER", nullable: true),
                     LastResult = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true)
                 },
                 constraints: table =>
@@ -157,6 +187,11 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ConsentRecords_SubscriberId",
+                table: "ConsentRecords",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Deliveries_PublicationId_Status_NextAttemptAt",
                 table: "Deliveries",
                 columns: new[] { "PublicationId", "Status", "NextAttemptAt" });
@@ -166,6 +201,11 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                 table: "Deliveries",
                 columns: new[] { "PublicationId", "SubscriberId" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_SubscriberId",
+                table: "Deliveries",
+                column: "SubscriberId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Issues_Edition_Status_QueuedAt",
@@ -200,6 +240,11 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_Status_CreatedAt",
+                table: "Subscribers",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Subscriptions_Edition_Status",
                 table: "Subscriptions",
                 columns: new[] { "Edition", "Status" });
@@ -214,6 +259,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "ConsentRecords");
+
             migrationBuilder.DropTable(
                 name: "Deliveries");
 

@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Newsletter.Bench;
+
+// The delivery benchmark. Without a mode it orchestrates: starts Postfix's smtp-sink, and for each
+// list size runs a "seed" child (creates the subscribers) and a "send" child (publishes one issue
+// of each edition through real SMTP and measures), then smtp-source against the same sink with the
+// same connection count and message size, and prints the comparison. See docs/benchmarks.md.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var options = BenchOptions.Parse(args);
+return options.Mode switch
+{
+    "seed" => await SendRun.SeedAsync(options),
+    "send" => await SendRun.SendAsync(options),
+    _ => await Orchestrator.RunAsync(options),
+};
+
+namespace Newsletter.Bench
+{
+    internal sealed record BenchOptions
+    {
+        public string Mode { get; init; } = "";
+        public int[] Sizes { get; init; } = [10_000, 100_000];
+        public int Size { get; init; }
+        public int Connections { get; init; } = 4;
+        public int Port { get; init; } = 2525;
+        public int SourceMessages { get; init; } = 20_000;
+        public int HtmlBytes { get; init; } = 20 * 1024;
+        public string Work { get; init; } = Path.Combine(Path.GetTempPath(), "newsletter-bench");
+        public string Db { get; init; } = "";
+        public string? Markdown { get; init; }
+
+        public static BenchOptions Parse(string[] args)
+        {
+            var o = new BenchOptions();
+            var i = 0;
+            if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
+            {
+                o = o with { Mode = args[0] };
+                i = 1;
+            }
+            for (; i < args.Length; i += 2)
+            {
+                var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+                o = args[i] switch
+                {
+                    "--sizes" => o with { Sizes = value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() },
+                    "--size" => o with { Size = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--connections" => o with { Connections = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--port" => o with { Port = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--source-messages" => o with { SourceMessages = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--html-bytes" => o with { HtmlBytes = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--work" => o with { Work = value },
+                    "--db" => o with { Db = value },
+                    "--markdown" => o with { Markdown = value },
+                    _ => throw new ArgumentException($"unknown option {args[i]}"),
+                };
+            }
+            return o;
+        }
+
+        public IEnumerable<string> ChildArgs(string mode, int size, string db) =>
+        [
+            mode, "--size", $"{size}", "--db", db, "--port", $"{Port}", "--connections", $"{Connections}",
+            "--html-bytes", $"{HtmlBytes}",
+        ];
+    }
+
+    /// <summary>What a send child measured, handed to the orchestrator as one JSON line.</summary>
+    internal sealed record SendResult(
+        int Recipients,
+        int Connections,
+        List<EditionResult> Editions,
+        int MessageBytes,
+        int HtmlBytes,
+        double PeakRssMb,
+        Dictionary<string, double> MicrosPerRecipient);
+
+    internal sealed record EditionResult(
+        string Edition, int Sent, int Failed, double SnapshotSeconds, double EndToEndSeconds, double MessagesPerSecond, double MaxRssMb);
+
+    internal static class Orchestrator
+    {
+        public static async Task<int> RunAsync(BenchOptions o)
+        {
+            const string sink = "/usr/sbin/smtp-sink";
+            const string source = "/usr/sbin/smtp-source";
+            if (!File.Exists(sink) || !File.Exists(source))
+            {
+                await Console.Error.WriteLineAsync("Postfix's smtp-sink and smtp-source are needed (apt-get install postfix); see docs/benchmarks.md");
+                return 2;
+            }
+            Directory.CreateDirectory(o.Work);
+            var machine = Machine.Describe();
+            Console.WriteLine($"Machine: {machine}");
+
+            var root = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root";
+            var sinkArgs = (root ? "-u nobody " : "") + $"127.0.0.1:{o.Port} 1000";
+            using var sinkProcess = Process.Start(new ProcessStartInfo(sink, sinkArgs) { UseShellExecute = false })
+                ?? throw new InvalidOperationException("smtp-sink did not start");
+            try
+            {
+                await Task.Delay(500);
+                var rows = new List<(SendResult Send, double Source, double SourceNewConnections)>();
+                foreach (var size in o.Sizes)
+                {
+                    var db = Path.Combine(o.Work, $"bench-{size}.db");
+                    foreach (var f in new[] { db, db + "-wal", db + "-shm" })
+                    {
+                        File.Delete(f);
+                    }
+                    Console.WriteLine($"\n== {size:N0} subscribers");
+                    var seed = await Child.RunAsync(o.ChildArgs("seed", size, db));
+                    Console.WriteLine(seed.Last);
+                    var send = await Child.RunAsync(o.ChildArgs("send", size, db));
+                    var result = JsonSerializer.Deserialize<SendResult>(send.Last["RESULT ".Length..])!;
+                    var sourceRate = await SmtpSourceAsync(source, o, result.MessageBytes, reuse: true);
+                    var sourceNew = await SmtpSourceAsync(source, o, result.MessageBytes, reuse: false);
+                    rows.Add((result, sourceRate, sourceNew));
+                }
+                var report = Report(o, machine, rows);
+                Console.WriteLine();
+                Console.WriteLine(report);
+                if (o.Markdown is not null)
+                {
+                    await File.WriteAllTextAsync(o.Markdown, report);
+                    Console.WriteLine($"(written to {o.Markdown})");
+                }
+                return 0;
+            }
+            finally
+            {
+                sinkProcess.Kill();
+                await sinkProcess.WaitForExitAsync();
+            }
+        }
+
+        /// <summary>smtp-source's rate with the same connection count and message size (-d: reuse each connection, as we do).</summary>
+        private static async Task<double> SmtpSourceAsync(string source, BenchOptions o, int messageBytes, bool reuse)
+        {
+            var args = $"-s {o.Connections} -m {o.SourceMessages} -l {messageBytes} {(reuse ? "-d " : "")}-f a@example.org -t b@example.org 127.0.0.1:{o.Port}";
+            var clock = Stopwatch.StartNew();
+            using var p = Process.Start(new ProcessStartInfo(source, args) { UseShellExecute = false })!;
+            await p.WaitForExitAsync();
+            var rate = o.SourceMessages / clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"   smtp-source {args}: {rate:0} msg/s");
+            return rate;
+        }
+
+        private static string Report(BenchOptions o, string machine, List<(SendResult Send, double Source, double SourceNew)> rows)
+        {
+            var b = new StringBuilder();
+            b.AppendLine("| subscribers | edition | snapshot | publication → last accepted | msgs/s | smtp-source -d msgs/s | ratio | peak RSS (send) |");
+            b.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var (send, source, _) in rows)
+            {
+                foreach (var e in send.Editions)
+                {
+                    b.AppendLine($"| {send.Recipients:N0} | {e.Edition} | {e.SnapshotSeconds * 1000:0} ms | {e.EndToEndSeconds:0.00} s | {e.MessagesPerSecond:0} | {source:0} | {e.MessagesPerSecond / source:0.00} | {e.MaxRssMb:0} MB |");
+                }
+            }
+            b.AppendLine();
+            b.AppendLine("| subscribers | message size | HTML part | peak RSS (VmHWM) | smtp-source without -d (new connection per message) |");
+            b.AppendLine("|---:|---:|---:|---:|---:|");
+            foreach (var (send, _, sourceNew) in rows)
+            {
+                b.AppendLine($"| {send.Recipients:N0} | {send.MessageBytes:N0} B | {send.HtmlBytes:N0} B | {send.PeakRssMb:0} MB | {sourceNew:0} msg/s |");
+            }
+            b.AppendLine();
+            b.AppendLine("Cost per recipient (µs, single thread, measured in the send process after the sends):");
+            b.AppendLine();
+            b.AppendLine("| subscribers | " + string.Join(" | ", rows[0].Send.MicrosPerRecipient.Keys) + " |");
+            b.AppendLine("|---:|" + string.Concat(rows[0].Send.MicrosPerRecipient.Keys.Select(_ => "---:|")));
+            foreach (var (send, _, _) in rows)
+            {
+                b.AppendLine($"| {send.Recipients:N0} | " + string.Join(" | ", send.MicrosPerRecipient.Values.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))) + " |");
+            }
+            b.AppendLine();
+            b.AppendLine($"Machine: {machine}; Delivery:Connections={o.Connections}; smtp-source -s {o.Connections} -m {o.SourceMessages}.");
+            return b.ToString();
+        }
+    }
+
+    /// <summary>This benchmark's own executable run again in a child mode; its last stdout line is its result.</summary>
+    internal static class Child
+    {
+        public sealed record Outcome(string Last);
+
+        public static double ReadSelfKb(string field) => Machine.ReadKb(Environment.ProcessId, field);
+
+        public static async Task<Outcome> RunAsync(IEnumerable<string> args)
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
+            // As docs/deployment advice for the service: glibc's per-thread malloc arenas otherwise
+            // add tens of megabytes of resident memory to a .NET process with a busy thread pool.
+            if (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is null)
+            {
+                start.Environment["MALLOC_ARENA_MAX"] = "2";
+            }
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            {
+                start.ArgumentList.Add(typeof(Child).Assembly.Location);
+            }
+            foreach (var a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+            using var p = Process.Start(start)!;
+            var last = "";
+
+            var reader = Task.Run(async () =>
+            {
+                while (await p.StandardOutput.ReadLineAsync() is { } line)
+                {
+                    if (!line.StartsWith("RESULT ", StringComparison.Ordinal))
+                    {
+                        Console.WriteLine($"   {line}");
+                    }
+                    last = line;
+                }
+            });
+            await p.WaitForExitAsync();
+            await reader;
+            if (p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"the {string.Join(' ', args.Take(1))} child failed with exit code {p.ExitCode}");
+            }
+            return new Outcome(last);
+        }
+    }
+
+    internal static class Machine
+    {
+        public static string Describe()
+        {
+            var cpu = File.Exists("/proc/cpuinfo")
+                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+                : null;
+            var os = File.Exists("/etc/os-release")
+                ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"')
+                : null;
+            return $"{Environment.ProcessorCount} cores, {cpu ?? "unknown CPU"}, {os ?? Environment.OSVersion.ToString()}, " +
+                   $".NET {Environment.Version}";
+        }
+
+        /// <summary>A field of /proc/PID/status in kB (0 when unavailable).</summary>
+        public static double ReadKb(int pid, string field)
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+                return line is null ? 0 : double.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return 0;
+            }
+        }
+    }
+}

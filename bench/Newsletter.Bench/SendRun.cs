@@ -1,0 +1,361 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Newsletter.Subscribers.Addresses;
+using Newsletter.Templates.Rendering;
+using Newsletter.Worker;
+using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Issues;
+using Newsletter.Worker.Links;
+using Newsletter.Worker.Publishing;
+using Newsletter.Worker.Scheduling;
+
+namespace Newsletter.Bench;
+
+/// <summary>The child modes: "seed" fills a fresh database with subscribers; "send" publishes and
+/// delivers one padded issue per edition through real SMTP and measures (one process per list
+/// size, so its peak RSS is the send's own).</summary>
+internal static class SendRun
+{
+    private static readonly string[] Editions = ["weekly-fact", "weekly-tip", "monthly-spotlight"];
+
+    private static IHost BuildHost(BenchOptions o)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = "newsletter",
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Newsletter"] = $"Data Source={o.Db}",
+            ["Database:Provider"] = "Sqlite",
+            ["Delivery:Transport"] = "Smtp",
+            ["Delivery:Connections"] = $"{o.Connections}",
+            ["Delivery:ProgressInterval"] = "00:00:05",
+            ["Smtp:Host"] = "127.0.0.1",
+            ["Smtp:Port"] = $"{o.Port}",
+            ["Smtp:Security"] = "None",
+            ["Newsletter:Name"] = "Steady Ground",
+            ["Newsletter:PublicBaseUrl"] = "https://news.example.org",
+            ["Newsletter:TokenSecret"] = Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 31 + 7)).ToArray()),
+            ["Newsletter:SignOff"] = "Until next time, be gentle with yourself.",
+            ["Newsletter:Disclaimer"] = "This newsletter shares information for general education only. It is not medical or psychological advice.",
+            ["Newsletter:CrisisResources"] = "If you are in crisis, call or text 988 (US) or your local emergency number right now.",
+            ["Newsletter:PostalAddress"] = "Steady Ground Newsletter, 100 Example Street, Springfield, USA",
+            ["Scheduling:Enabled"] = "false",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Newsletter.Worker.Delivery", LogLevel.Information);
+        builder.Logging.AddFilter("Newsletter.Worker.Publishing", LogLevel.Information);
+        builder.AddNewsletterCore();
+        return builder.Build();
+    }
+
+    /// <summary>N confirmed subscribers, each subscribed to every edition, inserted in one transaction.</summary>
+    public static async Task<int> SeedAsync(BenchOptions o)
+    {
+        using var host = BuildHost(o);
+        await host.Services.PrepareNewsletterAsync(warmUpTemplates: false);
+        var clock = Stopwatch.StartNew();
+        await using var connection = new SqliteConnection($"Data Source={o.Db}");
+        await connection.OpenAsync();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
+        await using var subscriber = connection.CreateCommand();
+        subscriber.Transaction = transaction;
+        subscriber.CommandText = """
+            INSERT INTO "Subscribers" ("Id", "Email", "NormalizedEmail", "EmailHash", "Name", "Status", "CreatedAt", "ConfirmedAt")
+            VALUES (@id, @email, @email, @hash, @name, 1, @now, @now);
+            INSERT INTO "Subscriptions" ("SubscriberId", "Edition", "Status", "SubscribedAt")
+            SELECT @id, e.value, 0, @now FROM json_each(@editions) e;
+            """;
+        var id = subscriber.Parameters.Add("@id", SqliteType.Integer);
+        var email = subscriber.Parameters.Add("@email", SqliteType.Text);
+        var hash = subscriber.Parameters.Add("@hash", SqliteType.Text);
+        var name = subscriber.Parameters.Add("@name", SqliteType.Text);
+        subscriber.Parameters.AddWithValue("@now", DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
+        subscriber.Parameters.AddWithValue("@editions", JsonSerializer.Serialize(Editions));
+        for (var i = 1; i <= o.Size; i++)
+        {
+            var address = $"reader{i}@example.org";
+            id.Value = i;
+            email.Value = address;
+            hash.Value = EmailAddress.Hash(address);
+            name.Value = i % 3 == 0 ? DBNull.Value : $"Reader {i}";
+            await subscriber.ExecuteNonQueryAsync();
+        }
+        await transaction.CommitAsync();
+        Console.WriteLine($"seeded {o.Size:N0} subscribers × {Editions.Length} editions in {clock.Elapsed.TotalSeconds:0.0}s");
+        return 0;
+    }
+
+    public static async Task<int> SendAsync(BenchOptions o)
+    {
+        using var host = BuildHost(o);
+        var services = host.Services;
+        Phase("host built");
+        await services.PrepareNewsletterAsync(warmUpTemplates: true);
+        Phase("database ready, templates compiled");
+        var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
+        var engine = services.GetRequiredService<DeliveryEngine>();
+
+        // One issue per edition, padded to about the target HTML size (queued the way the editor does).
+        var issueIds = new Dictionary<string, int>();
+        var htmlBytes = 0;
+        foreach (var edition in Editions)
+        {
+            var (id, bytes) = await QueuePaddedIssueAsync(services, edition, o.HtmlBytes);
+            issueIds[edition] = id;
+            htmlBytes = Math.Max(htmlBytes, bytes);
+        }
+
+        Phase("issues queued");
+        var results = new List<EditionResult>();
+        foreach (var edition in Editions)
+        {
+            using var sampler = new RssSampler();
+            var clock = Stopwatch.StartNew();
+            PublishResult published;
+            await using (var scope = services.CreateAsyncScope())
+            {
+                published = await scope.ServiceProvider.GetRequiredService<Publisher>().PublishNowAsync(issueIds[edition]);
+            }
+            var snapshot = clock.Elapsed;
+            var final = await engine.RunAsync(published.Publication!.Id);
+            var total = clock.Elapsed;
+            results.Add(new EditionResult(edition, final.Sent, final.Failed, snapshot.TotalSeconds, total.TotalSeconds,
+                final.Sent / total.TotalSeconds, sampler.MaxMb));
+            Console.WriteLine($"{edition}: {final.Sent:N0} sent, {final.Failed:N0} failed; snapshot {snapshot.TotalMilliseconds:0} ms; " +
+                              $"publication to last accepted {total.TotalSeconds:0.00} s = {final.Sent / total.TotalSeconds:0} msg/s; max RSS {sampler.MaxMb:0} MB");
+            Phase($"{edition} sent");
+        }
+        var peak = Child.ReadSelfKb("VmHWM") / 1024.0;
+
+        var (messageBytes, micros) = await MeasurePerRecipientAsync(services, editions, issueIds["weekly-tip"]);
+        var result = new SendResult(o.Size, o.Connections, results, messageBytes, htmlBytes, peak, micros);
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    private static void Phase(string what) => Console.WriteLine(
+        $"[RSS {Child.ReadSelfKb("VmRSS") / 1024.0:0} MB, peak {Child.ReadSelfKb("VmHWM") / 1024.0:0} MB, GC heap {GC.GetTotalMemory(false) / 1048576.0:0} MB, committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0} MB] {what}");
+
+    /// <summary>Queues the sample issue of <paramref name="edition"/> with padding paragraphs so that
+    /// its HTML is about <paramref name="targetBytes"/>; returns the issue's id and its HTML size.</summary>
+    private static async Task<(int Id, int HtmlBytes)> QueuePaddedIssueAsync(IServiceProvider services, string edition, int targetBytes)
+    {
+        var sample = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "samples", "issues", edition + ".md"));
+        var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
+        var renderer = services.GetRequiredService<IEmailRenderer>();
+        await using var scope = services.CreateAsyncScope();
+        var factory = scope.ServiceProvider.GetRequiredService<EditionEmailFactory>();
+        async Task<int> HtmlSize(int paragraphs)
+        {
+            var (parsed, problems) = IssueFile.Parse(Padded(sample, paragraphs), editions);
+            if (parsed is null)
+            {
+                throw new InvalidOperationException(string.Join("; ", problems.Select(p => p.Format(edition))));
+            }
+            return (await renderer.PrepareAsync(factory.Create(parsed, new DateOnly(2026, 1, 5)))).HtmlByteCount;
+        }
+        var zero = await HtmlSize(0);
+        var per = (await HtmlSize(20) - zero) / 20.0;
+        var count = Math.Max(0, (int)Math.Round((targetBytes - zero) / per));
+        var path = Path.Combine(Path.GetTempPath(), $"newsletter-bench-{edition}-{Environment.ProcessId}.md");
+        await File.WriteAllTextAsync(path, Padded(sample, count));
+        var queued = await scope.ServiceProvider.GetRequiredService<IssueQueue>().QueueFileAsync(path);
+        File.Delete(path);
+        if (queued.Issue is null)
+        {
+            throw new InvalidOperationException(string.Join("; ", queued.Problems));
+        }
+        return (queued.Issue.Id, await HtmlSize(count));
+    }
+
+    private static string Padded(string sample, int paragraphs)
+    {
+        var b = new StringBuilder(sample.TrimEnd()).Append("\n\n## More to read\n");
+        for (var i = 0; i < paragraphs; i++)
+        {
+            b.Append(CultureInfo.InvariantCulture, $"\nParagraph {i + 1}: small, steady habits add up. ")
+                .Append("Notice one thing that went well today, however small, and give yourself credit for it. ")
+                .Append("Rest counts as progress, and asking for help is a strength.\n");
+        }
+        return b.ToString();
+    }
+
+    /// <summary>
+    /// Single-threaded cost of each per-recipient step, after the sends: signing the unsubscribe
+    /// link, filling the personal slots ("render"), building the MimeMessage, serialising it as it
+    /// goes on the wire, and recording an outcome (the prepared UPDATE, on rows claimed for it).
+    /// </summary>
+    private static async Task<(int MessageBytes, Dictionary<string, double> Micros)> MeasurePerRecipientAsync(
+        IServiceProvider services, EditionsOptions editions, int issueId)
+    {
+        const int n = 20_000;
+        var links = services.GetRequiredService<LinkBuilder>();
+        var messages = services.GetRequiredService<MessageFactory>();
+        var renderer = services.GetRequiredService<IEmailRenderer>();
+        var edition = editions.Get("weekly-tip");
+        PreparedEmail prepared;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+            var issue = await db.Issues.AsNoTracking().FirstAsync(i => i.Id == issueId);
+            prepared = await renderer.PrepareAsync(scope.ServiceProvider.GetRequiredService<EditionEmailFactory>()
+                .Create(issue, new EditionSchedule(edition).LocalDate(new DateTimeOffset(2026, 1, 5, 14, 0, 0, TimeSpan.Zero))));
+        }
+
+        var micros = new Dictionary<string, double>();
+        string[] urls = new string[n];
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < n; i++)
+        {
+            urls[i] = links.Unsubscribe(i + 1, edition.Key);
+        }
+        micros["sign link"] = clock.Elapsed.TotalMicroseconds / n;
+
+        var emails = new RenderedEmail[1000];
+        clock.Restart();
+        for (var i = 0; i < n; i++)
+        {
+            emails[i % emails.Length] = prepared.Personalize(new PersonalFields($"Reader {i}", urls[i]));
+        }
+        micros["render (fill slots)"] = clock.Elapsed.TotalMicroseconds / n;
+
+        var built = new MimeMessage[1000];
+        clock.Restart();
+        for (var i = 0; i < n; i++)
+        {
+            built[i % built.Length] = messages.Build(edition, emails[i % emails.Length],
+                new Recipient(i + 1, $"reader{i + 1}@example.org", $"Reader {i}"), urls[i], $"1.{i}.{i}");
+        }
+        micros["build MimeMessage"] = clock.Elapsed.TotalMicroseconds / n;
+
+        // Where MessageFactory.Build's time goes: the two body parts alone, and Prepare() on them.
+        clock.Restart();
+        var bodies = new MimeMessage[1000];
+        for (var i = 0; i < n; i++)
+        {
+            var e = emails[i % emails.Length];
+            var m = new MimeMessage();
+            var text = new TextPart(MimeKit.Text.TextFormat.Plain) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+            text.SetText(Encoding.UTF8, e.Text);
+            var html = new TextPart(MimeKit.Text.TextFormat.Html) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+            html.SetText(Encoding.UTF8, e.Html);
+            m.Body = new MultipartAlternative { text, html };
+            bodies[i % bodies.Length] = m;
+        }
+        micros["(of build: body parts)"] = clock.Elapsed.TotalMicroseconds / n;
+        clock.Restart();
+        for (var i = 0; i < n; i++)
+        {
+            bodies[i % bodies.Length].Prepare(EncodingConstraint.SevenBit, 78);
+        }
+        micros["(of build: Prepare)"] = clock.Elapsed.TotalMicroseconds / n;
+
+        using var counter = new MemoryStream();
+        built[0].WriteTo(FormatOptions.Default, counter);
+        var messageBytes = (int)counter.Length;
+        clock.Restart();
+        for (var i = 0; i < n; i++)
+        {
+            built[i % built.Length].WriteTo(FormatOptions.Default, Stream.Null);
+        }
+        micros["serialise MIME"] = clock.Elapsed.TotalMicroseconds / n;
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+            var ids = await db.Deliveries.OrderBy(d => d.Id).Select(d => d.Id).Take(n).ToListAsync();
+            await db.Deliveries.Where(d => ids.Contains(d.Id)).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Status, DeliveryStatus.Claimed).SetProperty(d => d.LeaseOwner, "bench"));
+            await using var writer = await OutcomeWriter.OpenAsync(db, OutcomeDurability.ProcessCrash, CancellationToken.None);
+            var now = DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc);
+            clock.Restart();
+            foreach (var id in ids)
+            {
+                await writer.FinishAsync(id, "bench", DeliveryStatus.Sent, 1, now, 250, "250 2.0.0 Ok: queued as 1234ABCD");
+            }
+            micros["record outcome (SQLite)"] = clock.Elapsed.TotalMicroseconds / ids.Count;
+        }
+        // The SMTP ceiling of MailKit itself: the same prebuilt message over the same number of
+        // connections, nothing else (no rendering, no database).
+        var transport = services.GetRequiredService<IMailTransport>();
+        var connections = services.GetRequiredService<IOptions<DeliveryOptions>>().Value.Connections;
+        var from = new MailboxAddress("", "newsletter@example.org");
+        var rcpt = new MailboxAddress("", "reader1@example.org");
+        const int perConnection = 2_500;
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async c =>
+        {
+            await using var connection = await transport.OpenAsync(CancellationToken.None);
+            for (var i = 0; i < perConnection; i++)
+            {
+                await connection.SendAsync(built[(c * perConnection + i) % built.Length], from, rcpt, CancellationToken.None);
+            }
+        }));
+        micros["MailKit send, prebuilt message (µs wall per message, all connections)"] = clock.Elapsed.TotalMicroseconds / (connections * perConnection);
+        return (messageBytes, micros);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("Newsletter.sln not found above the benchmark");
+    }
+
+    /// <summary>Samples this process's RSS every 100 ms while alive.</summary>
+    private sealed class RssSampler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+        private double _max;
+
+        public RssSampler()
+        {
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    _max = Math.Max(_max, Child.ReadSelfKb("VmRSS") / 1024.0);
+                    try
+                    {
+                        await Task.Delay(100, _stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+            });
+        }
+
+        public double MaxMb => Math.Max(_max, Child.ReadSelfKb("VmRSS") / 1024.0);
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _loop.Wait();
+            _stop.Dispose();
+        }
+    }
+}

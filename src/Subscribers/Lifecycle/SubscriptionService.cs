@@ -1,0 +1,439 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Addresses;
+using Newsletter.Subscribers.Lists;
+using Newsletter.Subscribers.Model;
+using Newsletter.Subscribers.Tokens;
+
+namespace Newsletter.Subscribers.Lifecycle;
+
+public enum LifecycleEmailKind
+{
+    /// <summary>"Please confirm": carries a signed, expiring confirmation link.</summary>
+    ConfirmSubscription,
+
+    /// <summary>"You're already subscribed": sent instead when a confirmed reader asks again for
+    /// editions they already get; carries their preferences link.</summary>
+    AlreadySubscribed,
+}
+
+/// <summary>
+/// An email the host must send on the list's behalf. The address's email slot is already taken
+/// (<see cref="Subscriber.LastEmailedAt"/> = <see cref="IssuedAt"/>); if sending fails, the host
+/// gives it back with <see cref="SubscriptionService.ReleaseEmailSlotAsync"/>.
+/// </summary>
+public sealed record LifecycleEmail(
+    LifecycleEmailKind Kind, int SubscriberId, string Email, string? Name, IReadOnlyList<string> Editions,
+    DateTime IssuedAt, DateTime? PreviousEmailedAt);
+
+public sealed record SignupRequest(
+    string? Email, string? Name, IReadOnlyCollection<string>? Editions, string Source,
+    string? IpAddress = null, string? UserAgent = null, string? ConsentTextVersion = null);
+
+/// <summary>A sign-up's answer. Deliberately the same whether the address was new, pending,
+/// confirmed or suppressed: only <see cref="Errors"/> (bad input) changes what the caller sees.</summary>
+public sealed record SignupResult(IReadOnlyDictionary<string, string> Errors, LifecycleEmail? Email)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+public enum ConfirmState
+{
+    /// <summary>Malformed, truncated, forged, or for another purpose.</summary>
+    Invalid,
+
+    /// <summary>Signed by us, but the sign-up no longer exists (purged or erased).</summary>
+    Gone,
+
+    /// <summary>Past <c>Subscribers:ConfirmationLinkLifetimeDays</c> with something still to confirm.</summary>
+    Expired,
+
+    /// <summary>Valid, with editions waiting to be confirmed.</summary>
+    Pending,
+
+    /// <summary>Nothing waits: confirmed now, or earlier.</summary>
+    Confirmed,
+}
+
+public sealed record ConfirmView(ConfirmState State, int SubscriberId, IReadOnlyList<string> PendingEditions, IReadOnlyList<string> ActiveEditions)
+{
+    public static ConfirmView Of(ConfirmState state) => new(state, 0, [], []);
+}
+
+/// <summary>An edition as the preferences page shows it; <see cref="Status"/> null when never chosen.</summary>
+public sealed record EditionChoice(string Key, SubscriptionStatus? Status);
+
+public sealed record PreferencesView(
+    int SubscriberId, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions)
+{
+    public bool HasActive => Editions.Any(e => e.Status == SubscriptionStatus.Active);
+}
+
+public sealed record PreferencesResult(
+    IReadOnlyDictionary<string, string> Errors, PreferencesView? View, IReadOnlyList<string> AwaitingConfirmation, LifecycleEmail? Email);
+
+/// <summary>
+/// The subscriber lifecycle: double opt-in sign-up, confirmation, preferences and leaving. Works on
+/// the host's DbContext through <c>Set&lt;T&gt;()</c>. Never sends email itself: methods return the
+/// <see cref="LifecycleEmail"/> to send, having reserved the address's one-email-per-interval slot.
+/// </summary>
+public sealed class SubscriptionService(
+    DbContext db, IKnownEditions editions, LinkTokenSigner signer, IOptions<SubscriberOptions> options, TimeProvider time)
+{
+    private SubscriberOptions Options => options.Value;
+
+    /// <summary>
+    /// Records a sign-up: a pending subscriber (or pending editions for a known reader) and a consent
+    /// record, and reserves a confirmation email. Rules: a confirmed reader's details are never
+    /// changed by this unauthenticated request; a suppressed address is silently ignored; the answer
+    /// is the same in every case.
+    /// </summary>
+    public async Task<SignupResult> SubscribeAsync(SignupRequest request, CancellationToken cancellationToken = default)
+    {
+        var errors = SignupInput.Validate(request.Email, request.Name, request.Editions, editions, out var normalized, out var chosen);
+        var consentVersion = request.ConsentTextVersion ?? Options.ConsentTextVersion;
+        if (!IsValidConsentVersion(consentVersion))
+        {
+            errors[SignupFields.ConsentVersion] = "The consent text version is not one this form can have shown.";
+        }
+        if (errors.Count > 0)
+        {
+            return new SignupResult(errors, null);
+        }
+
+        var hash = EmailAddress.Hash(normalized);
+        if (await db.Set<Suppression>().AnyAsync(s => s.EmailHash == hash, cancellationToken))
+        {
+            return new SignupResult(errors, null);
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new SignupResult(errors, await SubscribeCoreAsync(request, normalized, hash, chosen, consentVersion, cancellationToken));
+            }
+            catch (DbUpdateException) when (attempt == 0)
+            {
+                // The same address signed up at the same moment (unique index): take the known-address path.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task<LifecycleEmail?> SubscribeCoreAsync(
+        SignupRequest request, string normalized, string hash, List<string> chosen, string consentVersion, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var consent = new ConsentRecord
+        {
+            ConsentedAt = now,
+            Source = SignupInput.Clip(request.Source, SubscriberModel.MaxSourceLength) ?? "unknown",
+            IpAddress = SignupInput.Clip(request.IpAddress, SubscriberModel.MaxIpAddressLength),
+            UserAgent = SignupInput.Clip(request.UserAgent, SubscriberModel.MaxUserAgentLength),
+            ConsentTextVersion = consentVersion,
+            Editions = string.Join(',', chosen),
+        };
+        var subscriber = await db.Set<Subscriber>().Include(s => s.Subscriptions)
+            .FirstOrDefaultAsync(s => s.NormalizedEmail == normalized, cancellationToken);
+
+        if (subscriber is null)
+        {
+            subscriber = new Subscriber
+            {
+                Email = request.Email!.Trim(),
+                NormalizedEmail = normalized,
+                EmailHash = hash,
+                Name = SignupInput.CleanName(request.Name),
+                Status = SubscriberStatus.Pending,
+                CreatedAt = now,
+                LastEmailedAt = now,
+                Subscriptions = [.. chosen.Select(k => new Subscription { Edition = k, Status = SubscriptionStatus.Pending, SubscribedAt = now })],
+                ConsentRecords = [consent],
+            };
+            db.Add(subscriber);
+            await db.SaveChangesAsync(cancellationToken);
+            return new LifecycleEmail(LifecycleEmailKind.ConfirmSubscription, subscriber.Id, subscriber.Email, subscriber.Name, chosen, now, null);
+        }
+
+        if (subscriber.Status == SubscriberStatus.Pending)
+        {
+            // Not confirmed yet, so nothing is known about this person beyond the last request:
+            // the latest request replaces the earlier choice.
+            if (SignupInput.CleanName(request.Name) is { } name)
+            {
+                subscriber.Name = name;
+            }
+            subscriber.Subscriptions.RemoveAll(s => !chosen.Contains(s.Edition, StringComparer.Ordinal));
+            foreach (var key in chosen.Where(k => subscriber.Subscriptions.All(s => s.Edition != k)))
+            {
+                subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
+            }
+            subscriber.ConsentRecords.Add(consent);
+            await db.SaveChangesAsync(cancellationToken);
+            return await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription,
+                [.. subscriber.Subscriptions.Select(s => s.Edition).Order(StringComparer.Ordinal)], now, cancellationToken);
+        }
+
+        // A confirmed reader. Editions they already get stay as they are; any other edition they
+        // asked for (new, or one they left) waits for a fresh confirmation.
+        var waiting = new List<string>();
+        foreach (var key in chosen)
+        {
+            var existing = subscriber.Subscriptions.FirstOrDefault(s => s.Edition == key);
+            if (existing is { Status: SubscriptionStatus.Active })
+            {
+                continue;
+            }
+            if (existing is null)
+            {
+                subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
+            }
+            else
+            {
+                existing.Status = SubscriptionStatus.Pending;
+                existing.SubscribedAt = now;
+            }
+            waiting.Add(key);
+        }
+        if (waiting.Count > 0)
+        {
+            consent.Editions = string.Join(',', waiting);
+            subscriber.ConsentRecords.Add(consent);
+            await db.SaveChangesAsync(cancellationToken);
+            return await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, PendingEditions(subscriber), now, cancellationToken);
+        }
+        return await ReserveEmailAsync(subscriber, LifecycleEmailKind.AlreadySubscribed, ActiveEditions(subscriber), now, cancellationToken);
+    }
+
+    /// <summary>What the confirmation page shows for a token, changing nothing.</summary>
+    public async Task<ConfirmView> InspectConfirmationAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        if (!signer.TryVerify(token, TokenPurpose.Confirm, out var link))
+        {
+            return ConfirmView.Of(ConfirmState.Invalid);
+        }
+        var subscriber = await LoadAsync(link.SubscriberId, tracking: false, cancellationToken);
+        if (subscriber is null)
+        {
+            return ConfirmView.Of(ConfirmState.Gone);
+        }
+        var view = View(subscriber, ConfirmState.Pending);
+        if (view.PendingEditions.Count == 0 && subscriber.Status == SubscriberStatus.Confirmed)
+        {
+            return view with { State = ConfirmState.Confirmed };
+        }
+        return IsExpired(link) ? view with { State = ConfirmState.Expired } : view;
+    }
+
+    /// <summary>Confirms what the token's holder asked for. Repeating it changes nothing more.</summary>
+    public async Task<ConfirmView> ConfirmAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var inspected = await InspectConfirmationAsync(token, cancellationToken);
+        if (inspected.State != ConfirmState.Pending)
+        {
+            return inspected;
+        }
+        var now = Now;
+        var subscriber = (await LoadAsync(inspected.SubscriberId, tracking: true, cancellationToken))!;
+        // Checkpoint: the subscriber, their waiting editions and the consent evidence are confirmed together.
+        if (subscriber.Status == SubscriberStatus.Pending)
+        {
+            subscriber.Status = SubscriberStatus.Confirmed;
+            subscriber.ConfirmedAt = now;
+        }
+        foreach (var subscription in subscriber.Subscriptions.Where(s => s.Status == SubscriptionStatus.Pending))
+        {
+            subscription.Status = SubscriptionStatus.Active;
+            subscription.SubscribedAt = now;
+        }
+        foreach (var consent in subscriber.ConsentRecords.Where(c => c.ConfirmedAt == null))
+        {
+            consent.ConfirmedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return View(subscriber, ConfirmState.Confirmed);
+    }
+
+    /// <summary>A new confirmation link for the holder of an old (typically expired) one. The email
+    /// is null when nothing waits or the address had an email within the interval.</summary>
+    public async Task<(ConfirmView View, LifecycleEmail? Email)> ResendConfirmationAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var inspected = await InspectConfirmationAsync(token, cancellationToken);
+        if (inspected.State is not (ConfirmState.Expired or ConfirmState.Pending))
+        {
+            return (inspected, null);
+        }
+        var subscriber = (await LoadAsync(inspected.SubscriberId, tracking: false, cancellationToken))!;
+        var email = await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, PendingEditions(subscriber), Now, cancellationToken);
+        return (inspected, email);
+    }
+
+    /// <summary>The preferences page's data, or null for a bad token or a subscriber who no longer exists.</summary>
+    public async Task<PreferencesView?> GetPreferencesAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        if (!signer.TryVerify(token, TokenPurpose.Preferences, out var link))
+        {
+            return null;
+        }
+        var subscriber = await LoadAsync(link.SubscriberId, tracking: false, cancellationToken);
+        return subscriber is null ? null : Preferences(subscriber);
+    }
+
+    /// <summary>
+    /// Saves a reader's choice of editions and name. An edition they had left (unsubscribed from)
+    /// comes back only after a fresh confirmation by email; an edition they never had starts at
+    /// once for a confirmed reader, who has proved the address already.
+    /// </summary>
+    public async Task<PreferencesResult> SavePreferencesAsync(
+        string? token, string? name, IReadOnlyCollection<string> chosenEditions, string? ipAddress, string? userAgent,
+        CancellationToken cancellationToken = default)
+    {
+        if (!signer.TryVerify(token, TokenPurpose.Preferences, out var link)
+            || await LoadAsync(link.SubscriberId, tracking: true, cancellationToken) is not { } subscriber)
+        {
+            return new PreferencesResult(new Dictionary<string, string>(), null, [], null);
+        }
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!SubscriberList.TryValidateName(name, out var nameError))
+        {
+            errors[SignupFields.Name] = char.ToUpperInvariant(nameError[0]) + nameError[1..] + ".";
+        }
+        var unknown = chosenEditions.FirstOrDefault(k => !editions.Keys.Contains(k, StringComparer.Ordinal));
+        if (unknown is not null)
+        {
+            errors[SignupFields.Editions] = $"There is no edition called {(unknown.Length > SubscriberModel.MaxEditionKeyLength || unknown.Any(char.IsControl) ? "that" : $"'{unknown}'")}.";
+        }
+        if (errors.Count > 0)
+        {
+            return new PreferencesResult(errors, Preferences(subscriber), [], null);
+        }
+
+        var now = Now;
+        var confirmed = subscriber.Status == SubscriberStatus.Confirmed;
+        var started = new List<string>();
+        var awaiting = new List<string>();
+        foreach (var key in editions.Keys)
+        {
+            var wanted = chosenEditions.Contains(key, StringComparer.Ordinal);
+            var existing = subscriber.Subscriptions.FirstOrDefault(s => s.Edition == key);
+            switch (wanted, existing?.Status)
+            {
+                case (true, null):
+                    var status = confirmed ? SubscriptionStatus.Active : SubscriptionStatus.Pending;
+                    subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = status, SubscribedAt = now });
+                    (confirmed ? started : awaiting).Add(key);
+                    break;
+                case (true, SubscriptionStatus.Unsubscribed):
+                    existing!.Status = SubscriptionStatus.Pending;
+                    existing.SubscribedAt = now;
+                    awaiting.Add(key);
+                    break;
+                case (true, SubscriptionStatus.Pending):
+                    awaiting.Add(key);
+                    break;
+                case (false, SubscriptionStatus.Active):
+                case (false, SubscriptionStatus.Pending):
+                    existing!.Status = SubscriptionStatus.Unsubscribed;
+                    existing.UnsubscribedAt = now;
+                    break;
+            }
+        }
+        subscriber.Name = SignupInput.CleanName(name);
+        // Consent evidence for what was added: editions started now are confirmed by the signed
+        // link itself; editions coming back wait for the email, which stamps their record.
+        if (started.Count > 0)
+        {
+            subscriber.ConsentRecords.Add(PreferencesConsent(started, now, now, ipAddress, userAgent));
+        }
+        var newlyAwaiting = awaiting.Where(k => !subscriber.ConsentRecords.Any(c => c.ConfirmedAt == null && c.Editions.Split(',').Contains(k))).ToList();
+        if (newlyAwaiting.Count > 0)
+        {
+            subscriber.ConsentRecords.Add(PreferencesConsent(newlyAwaiting, now, null, ipAddress, userAgent));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        var email = awaiting.Count > 0
+            ? await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, awaiting, now, cancellationToken)
+            : null;
+        return new PreferencesResult(errors, Preferences(subscriber), awaiting, email);
+    }
+
+    private ConsentRecord PreferencesConsent(List<string> keys, DateTime now, DateTime? confirmedAt, string? ipAddress, string? userAgent) => new()
+    {
+        ConsentedAt = now,
+        ConfirmedAt = confirmedAt,
+        Source = "preferences",
+        IpAddress = SignupInput.Clip(ipAddress, SubscriberModel.MaxIpAddressLength),
+        UserAgent = SignupInput.Clip(userAgent, SubscriberModel.MaxUserAgentLength),
+        ConsentTextVersion = Options.ConsentTextVersion,
+        Editions = string.Join(',', keys),
+    };
+
+    /// <summary>Ends every subscription, active or waiting. Idempotent; false when there was nothing to end.</summary>
+    public async Task<bool> UnsubscribeAllAsync(int subscriberId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var changed = await db.Set<Subscription>()
+            .Where(s => s.SubscriberId == subscriberId && (s.Status == SubscriptionStatus.Active || s.Status == SubscriptionStatus.Pending))
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.Status, SubscriptionStatus.Unsubscribed)
+                .SetProperty(s => s.UnsubscribedAt, now), cancellationToken);
+        return changed > 0;
+    }
+
+    /// <summary>Gives back an email slot taken for a message that could not be sent, so the reader
+    /// can ask again at once. Only if no later email took the slot since.</summary>
+    public Task ReleaseEmailSlotAsync(LifecycleEmail email, CancellationToken cancellationToken = default) =>
+        db.Set<Subscriber>().Where(s => s.Id == email.SubscriberId && s.LastEmailedAt == email.IssuedAt)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastEmailedAt, email.PreviousEmailedAt), cancellationToken);
+
+    public static bool IsValidConsentVersion(string? version) =>
+        version is { Length: > 0 and <= SubscriberModel.MaxConsentTextVersionLength }
+        && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    private DateTime Now
+    {
+        get
+        {
+            // Whole seconds: tokens carry Unix seconds, and stored times then compare exactly with them.
+            var now = time.GetUtcNow().UtcDateTime;
+            return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+        }
+    }
+
+    private bool IsExpired(LinkToken link) =>
+        DateTimeOffset.FromUnixTimeSeconds(link.IssuedAtUnixSeconds).AddDays(Options.ConfirmationLinkLifetimeDays) < time.GetUtcNow();
+
+    private Task<Subscriber?> LoadAsync(int id, bool tracking, CancellationToken cancellationToken)
+    {
+        var query = db.Set<Subscriber>().Include(s => s.Subscriptions).Include(s => s.ConsentRecords).AsSplitQuery();
+        return (tracking ? query : query.AsNoTracking()).FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+    }
+
+    /// <summary>Takes the address's email slot if the last email was at least the interval ago.</summary>
+    private async Task<LifecycleEmail?> ReserveEmailAsync(
+        Subscriber subscriber, LifecycleEmailKind kind, IReadOnlyList<string> editionKeys, DateTime now, CancellationToken cancellationToken)
+    {
+        var earliest = now - Options.EmailInterval;
+        var previous = await db.Set<Subscriber>().Where(s => s.Id == subscriber.Id).Select(s => s.LastEmailedAt).FirstAsync(cancellationToken);
+        var taken = await db.Set<Subscriber>()
+            .Where(s => s.Id == subscriber.Id && (s.LastEmailedAt == null || s.LastEmailedAt <= earliest))
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastEmailedAt, now), cancellationToken);
+        return taken == 1
+            ? new LifecycleEmail(kind, subscriber.Id, subscriber.Email, subscriber.Name, editionKeys, now, previous)
+            : null;
+    }
+
+    private static List<string> PendingEditions(Subscriber s) =>
+        [.. s.Subscriptions.Where(x => x.Status == SubscriptionStatus.Pending || (s.Status == SubscriberStatus.Pending && x.Status == SubscriptionStatus.Active))
+            .Select(x => x.Edition).Order(StringComparer.Ordinal)];
+
+    private static List<string> ActiveEditions(Subscriber s) =>
+        [.. s.Subscriptions.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.Edition).Order(StringComparer.Ordinal)];
+
+    private static ConfirmView View(Subscriber s, ConfirmState state) => new(state, s.Id, PendingEditions(s), ActiveEditions(s));
+
+    private PreferencesView Preferences(Subscriber s) => new(
+        s.Id, s.Email, s.Name, s.Status,
+        [.. editions.Keys.Select(k => new EditionChoice(k, s.Subscriptions.FirstOrDefault(x => x.Edition == k)?.Status))]);
+}

@@ -1,0 +1,152 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Worker.Delivery;
+
+/// <summary>
+/// Records one delivery's outcome: the hot path of a send, one statement per message.
+/// </summary>
+/// <remarks>
+/// <para>Why ADO.NET here and EF everywhere else: each sender records every outcome before it
+/// hands the next message to the server (see the checkpoints on <see cref="DeliveryEngine"/>), so
+/// the cost of that write is paid once per message, serially, on every connection. Each sender
+/// keeps its own DbContext's connection open and two prepared commands on it, and only rebinds
+/// parameter values per message. The SQL is plain enough for both providers (quoted identifiers,
+/// <c>@</c> parameters); it names the same columns the EF model maps.</para>
+/// <para>Why not batch outcome writes: a batch recorded after several messages would, after a hard
+/// crash, leave every message of the batch unrecorded, and each would be mailed again: more than
+/// the one duplicate per connection the README promises. Group commit across senders would keep the
+/// bound (each sender still waits for its own outcome), but with SQLite in WAL mode and
+/// <c>synchronous=NORMAL</c> a commit costs tens of microseconds, so there is nothing left to
+/// amortise. <see cref="OutcomeDurability.PowerLoss"/> turns on an fsync per outcome instead.</para>
+/// </remarks>
+internal sealed class OutcomeWriter : IAsyncDisposable
+{
+    private const string FinishSql = """
+        UPDATE "Deliveries" SET "Status" = @status, "Attempts" = @attempts, "CompletedAt" = @now,
+            "FirstAttemptAt" = COALESCE("FirstAttemptAt", @now), "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL,
+            "ReplyCode" = @code, "LastResult" = @result
+        WHERE "Id" = @id AND "LeaseOwner" = @lease
+        """;
+
+    private const string RetrySql = """
+        UPDATE "Deliveries" SET "Status" = @status, "Attempts" = @attempts, "NextAttemptAt" = @next,
+            "FirstAttemptAt" = COALESCE("FirstAttemptAt", @now), "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL,
+            "ReplyCode" = @code, "LastResult" = @result
+        WHERE "Id" = @id AND "LeaseOwner" = @lease
+        """;
+
+    public const int MaxResultLength = 1000;
+
+    private readonly NewsletterDbContext _db;
+    private readonly Prepared _finish;
+    private readonly Prepared _retry;
+
+    private OutcomeWriter(NewsletterDbContext db, Prepared finish, Prepared retry)
+    {
+        _db = db;
+        _finish = finish;
+        _retry = retry;
+    }
+
+    /// <summary>Opens <paramref name="db"/>'s connection for the sender's lifetime (EF reuses it for
+    /// the sender's other queries) and prepares the commands.</summary>
+    public static async Task<OutcomeWriter> OpenAsync(
+        NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = db.Database.GetDbConnection();
+        if (db.Database.IsSqlite())
+        {
+            await using var pragma = connection.CreateCommand();
+            // Per connection: how durable this sender's commits are (see OutcomeDurability), and
+            // SQLite's own busy handler (short sleeps) before Microsoft.Data.Sqlite's retry loop
+            // when another process holds the write lock.
+            pragma.CommandText = durability == OutcomeDurability.PowerLoss
+                ? "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
+                : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var finish = new Prepared(connection, FinishSql, withNext: false);
+        var retry = new Prepared(connection, RetrySql, withNext: true);
+        await finish.Command.PrepareAsync(cancellationToken);
+        await retry.Command.PrepareAsync(cancellationToken);
+        return new OutcomeWriter(db, finish, retry);
+    }
+
+    /// <summary>Gives the row its final outcome (sent, failed, skipped). Conditional on still holding
+    /// the lease: if it expired and another sender took the row, that sender's outcome stands.</summary>
+    public Task<int> FinishAsync(
+        long id, string lease, DeliveryStatus status, int attempts, DateTime now, int? code, string result) =>
+        _finish.ExecuteAsync(id, lease, status, attempts, now, null, code, result);
+
+    /// <summary>Puts the row back in the pool for another attempt at <paramref name="next"/>.</summary>
+    public Task<int> RetryAsync(long id, string lease, int attempts, DateTime now, DateTime next, int? code, string result) =>
+        _retry.ExecuteAsync(id, lease, DeliveryStatus.Pending, attempts, now, next, code, result);
+
+    /// <summary>One prepared statement and its parameters, rebound per message.</summary>
+    private sealed class Prepared
+    {
+        private readonly DbParameter _status, _attempts, _now, _code, _result, _id, _lease;
+        private readonly DbParameter? _next;
+
+        public Prepared(DbConnection connection, string sql, bool withNext)
+        {
+            Command = connection.CreateCommand();
+            Command.CommandText = sql;
+            _status = Add("@status", DbType.Int32);
+            _attempts = Add("@attempts", DbType.Int32);
+            _now = Add("@now", DbType.DateTime2);
+            _next = withNext ? Add("@next", DbType.DateTime2) : null;
+            _code = Add("@code", DbType.Int32);
+            _result = Add("@result", DbType.String, MaxResultLength);
+            _id = Add("@id", DbType.Int64);
+            _lease = Add("@lease", DbType.String, 100);
+        }
+
+        public DbCommand Command { get; }
+
+        private DbParameter Add(string name, DbType type, int size = 0)
+        {
+            var p = Command.CreateParameter();
+            p.ParameterName = name;
+            p.DbType = type;
+            if (size > 0)
+            {
+                p.Size = size;
+            }
+            p.Value = DBNull.Value;
+            Command.Parameters.Add(p);
+            return p;
+        }
+
+        public Task<int> ExecuteAsync(
+            long id, string lease, DeliveryStatus status, int attempts, DateTime now, DateTime? next, int? code, string result)
+        {
+            _status.Value = (int)status;
+            _attempts.Value = attempts;
+            _now.Value = now;
+            if (_next is not null)
+            {
+                _next.Value = next ?? now;
+            }
+            _code.Value = code is { } c ? c : DBNull.Value;
+            _result.Value = result.Length <= MaxResultLength ? result : result[..MaxResultLength];
+            _id.Value = id;
+            _lease.Value = lease;
+            // Not cancellable on purpose: once the server has answered, its answer is recorded.
+            return Command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _finish.Command.DisposeAsync();
+        await _retry.Command.DisposeAsync();
+        await _db.Database.CloseConnectionAsync();
+    }
+}

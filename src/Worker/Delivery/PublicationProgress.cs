@@ -1,0 +1,80 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Worker.Delivery;
+
+/// <summary>Counts of a publication's deliveries by state, with the current rate (messages with an
+/// outcome per second) and the time left at that rate.</summary>
+public sealed record PublicationProgress(
+    int Total, int Sent, int Failed, int Skipped, int Pending, int Retrying, int Unsent, double Rate)
+{
+    /// <summary>Deliveries with an outcome: sent, failed, skipped, or not sent because the publication stopped.</summary>
+    public int Done => Sent + Failed + Skipped + Unsent;
+
+    public int Outstanding => Total - Done;
+
+    public double Percent => Total == 0 ? 100 : 100.0 * Done / Total;
+
+    public TimeSpan? Eta => Rate > 0 && Outstanding > 0 ? TimeSpan.FromSeconds(Outstanding / Rate) : null;
+
+    /// <summary>On a run's final progress: the messages this run (this process) had accepted.</summary>
+    public int SentByThisRun { get; init; }
+
+    public PublicationProgress WithRate(double rate) => this with { Rate = rate };
+
+    public override string ToString()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = string.Create(c,
+            $"{Done:N0}/{Total:N0} ({Percent:0.0}%): sent {Sent:N0}, failed {Failed:N0}, skipped {Skipped:N0}, pending {Pending:N0}, retrying {Retrying:N0}");
+        if (Unsent > 0)
+        {
+            text += string.Create(c, $", not sent {Unsent:N0}");
+        }
+        if (Rate > 0)
+        {
+            text += string.Create(c, $", {Rate:0.0} msg/s");
+        }
+        if (Eta is { } eta)
+        {
+            text += $", ETA {FormatEta(eta)}";
+        }
+        return text;
+    }
+
+    internal static string FormatEta(TimeSpan eta) => eta.TotalHours >= 1
+        ? $"{(int)eta.TotalHours}h{eta.Minutes:00}m"
+        : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{Math.Max(1, (int)Math.Ceiling(eta.TotalSeconds))}s";
+
+    /// <summary>The publication's counts (one grouped query; the rate is left to the caller).</summary>
+    public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
+    {
+        var counts = await db.Deliveries.Where(d => d.PublicationId == publicationId)
+            .GroupBy(d => new { d.Status, Retrying = d.Attempts > 0 || d.FirstAttemptAt != null })
+            .Select(g => new { g.Key.Status, g.Key.Retrying, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        int Count(DeliveryStatus s) => counts.Where(c => c.Status == s).Sum(c => c.Count);
+        var retrying = counts.Where(c => c.Retrying && c.Status is DeliveryStatus.Pending or DeliveryStatus.Claimed).Sum(c => c.Count);
+        return new PublicationProgress(
+            Total: counts.Sum(c => c.Count),
+            Sent: Count(DeliveryStatus.Sent),
+            Failed: Count(DeliveryStatus.Failed),
+            Skipped: Count(DeliveryStatus.Skipped),
+            Pending: Count(DeliveryStatus.Pending) + Count(DeliveryStatus.Claimed) - retrying,
+            Retrying: retrying,
+            Unsent: Count(DeliveryStatus.Cancelled) + Count(DeliveryStatus.Expired),
+            Rate: 0);
+    }
+
+    /// <summary>Outcomes per second over the last <paramref name="window"/>, whichever process made them.</summary>
+    public static async Task<double> RecentRateAsync(
+        NewsletterDbContext db, int publicationId, DateTime now, TimeSpan window, CancellationToken cancellationToken)
+    {
+        var since = now - window;
+        var count = await db.Deliveries.CountAsync(d => d.PublicationId == publicationId
+            && (d.Status == DeliveryStatus.Sent || d.Status == DeliveryStatus.Failed || d.Status == DeliveryStatus.Skipped)
+            && d.CompletedAt >= since, cancellationToken);
+        return count / window.TotalSeconds;
+    }
+}

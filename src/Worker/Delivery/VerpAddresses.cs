@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Newsletter.Subscribers.Tokens;
+using Newsletter.Worker.Configuration;
+
+namespace Newsletter.Worker.Delivery;
+
+/// <summary>What a VERP address says: which publication's message to which subscriber bounced.
+/// Zero publication means a message outside any publication (a test send).</summary>
+public readonly record struct VerpToken(int PublicationId, int SubscriberId);
+
+/// <summary>
+/// Per-recipient envelope senders (<c>bounces+TOKEN@bounces.example.org</c>) and, for bounce
+/// processing, the way back from such an address to the publication and subscriber.
+/// </summary>
+/// <remarks>
+/// TOKEN is <c>PUBLICATION-SUBSCRIBER-MAC</c>: decimal ids and 16 lower-case base32 characters of
+/// HMAC-SHA256 over them, so a forged or altered address is recognised and cannot make anyone look
+/// like a bouncer. Lower case only, because some servers fold the local part's case; at most about
+/// 45 characters, well inside the 64 a local part may have. The HMAC key is derived from the link
+/// secret (<see cref="LinkTokenSigner"/>), so every instance agrees without another setting.
+/// </remarks>
+public sealed class VerpAddresses
+{
+    private const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+    private const int MacBytes = 10;
+
+    private readonly VerpOptions _options;
+    private readonly byte[] _key;
+
+    public VerpAddresses(IOptions<MessageOptions> options, LinkTokenSigner signer)
+    {
+        _options = options.Value.Verp;
+        // A token for subscriber 0 and a purpose-specific label is never sent to anyone: its signature is
+        // a secret only the holder of the link secret can compute — used here as the VERP key's seed.
+        var seed = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, 0, "verp-key-v1"));
+        _key = SHA256.HashData(Encoding.ASCII.GetBytes("newsletter/verp/v1|" + seed));
+    }
+
+    public bool Enabled => _options.Enabled;
+
+    /// <summary>The envelope sender for one subscriber of one publication; null when VERP is off.</summary>
+    public MailboxAddress? For(int publicationId, int subscriberId)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(publicationId);
+        ArgumentOutOfRangeException.ThrowIfNegative(subscriberId);
+        var ids = $"{publicationId.ToString(CultureInfo.InvariantCulture)}-{subscriberId.ToString(CultureInfo.InvariantCulture)}";
+        return new MailboxAddress("", $"{_options.LocalPart}+{ids}-{Mac(ids)}@{_options.Domain!.Trim().ToLowerInvariant()}");
+    }
+
+    /// <summary>
+    /// Reads a bounce's recipient (the VERP address it was sent back to). False for anything that is
+    /// not one of ours: another local part or domain, a malformed token, or a token whose MAC does not match.
+    /// </summary>
+    public bool TryParse(string? address, out VerpToken token)
+    {
+        token = default;
+        if (!Enabled || string.IsNullOrWhiteSpace(address) || address.Length > 254)
+        {
+            return false;
+        }
+        var trimmed = address.Trim().Trim('<', '>');
+        var at = trimmed.LastIndexOf('@');
+        if (at <= 0 || !string.Equals(trimmed[(at + 1)..], _options.Domain!.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        var local = trimmed[..at].ToLowerInvariant();
+        var prefix = _options.LocalPart.ToLowerInvariant() + "+";
+        if (!local.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = local[prefix.Length..].Split('-');
+        if (parts.Length != 3
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var publicationId)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var subscriberId))
+        {
+            return false;
+        }
+        var ids = $"{parts[0]}-{parts[1]}";
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(ids)), Encoding.ASCII.GetBytes(parts[2])))
+        {
+            return false;
+        }
+        token = new VerpToken(publicationId, subscriberId);
+        return true;
+    }
+
+    private string Mac(string ids)
+    {
+        var mac = HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(ids));
+        // Base32 of the first 10 bytes: exactly 16 characters, no padding.
+        var builder = new StringBuilder(16);
+        ulong buffer = 0;
+        var bits = 0;
+        for (var i = 0; i < MacBytes; i++)
+        {
+            buffer = (buffer << 8) | mac[i];
+            bits += 8;
+            while (bits >= 5)
+            {
+                builder.Append(Alphabet[(int)((buffer >> (bits - 5)) & 31)]);
+                bits -= 5;
+            }
+        }
+        return builder.ToString();
+    }
+}

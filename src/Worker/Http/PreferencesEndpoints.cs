@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Lifecycle;
+using Newsletter.Subscribers.Model;
+using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Subscribers;
+
+namespace Newsletter.Worker.Http;
+
+/// <summary>
+/// A reader's own page, reached by the signed link in every email: choose editions, change the
+/// name we greet them by, or leave altogether. GET shows; POSTs change. An edition they had left
+/// comes back only after a fresh confirmation by email.
+/// </summary>
+public static class PreferencesEndpoints
+{
+    public static IEndpointRouteBuilder MapPreferences(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/preferences");
+        group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
+        // Saving can send a confirmation email (an edition coming back), so it is limited like a sign-up.
+        group.MapPost("/{token}", Save).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Subscribe);
+        group.MapPost("/{token}/unsubscribe-all", UnsubscribeAll).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
+        return app;
+    }
+
+    private static async Task<IResult> Show(
+        string token, HttpRequest request, SubscriptionService service, IOptions<EditionsOptions> editions,
+        IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+    {
+        var view = await service.GetPreferencesAsync(token, cancellationToken);
+        return view is null
+            ? PublicAnswers.BadLink(PublicRequest.WantsJson(request), newsletter.Value.Name)
+            : Render(token, view, null, new Dictionary<string, string>(), editions.Value, newsletter.Value.Name, 200);
+    }
+
+    private static async Task<IResult> Save(
+        string token, HttpContext context, SubscriptionService service, LifecycleMailer mailer,
+        IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        var body = await PublicRequest.ReadAsync(context.Request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        var result = await service.SavePreferencesAsync(token, body.Get(SignupFields.Name), body.GetAll(SignupFields.Editions),
+            context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString(), cancellationToken);
+        if (result.View is null)
+        {
+            return PublicAnswers.BadLink(body.IsJson, name);
+        }
+        if (result.Errors.Count > 0)
+        {
+            return body.IsJson
+                ? PublicAnswers.Validation(result.Errors, "Your preferences were not saved")
+                : Render(token, result.View, null, result.Errors, editions.Value, name, 400);
+        }
+        if (result.Email is { } email)
+        {
+            mailer.Enqueue(email);
+        }
+        if (body.IsJson)
+        {
+            return TypedResults.Ok(new
+            {
+                status = "saved",
+                active = result.View.Editions.Where(e => e.Status == SubscriptionStatus.Active).Select(e => e.Key),
+                awaitingConfirmation = result.AwaitingConfirmation,
+            });
+        }
+        var status = result.AwaitingConfirmation.Count == 0
+            ? "Saved. Thank you for keeping us up to date."
+            : $"Saved. You had left {ConfirmEndpoints.Names(result.AwaitingConfirmation, editions.Value)}, so we've emailed you a link to confirm you'd like it back. It starts once you press the button in that email.";
+        return Render(token, result.View, status, result.Errors, editions.Value, name, 200);
+    }
+
+    private static async Task<IResult> UnsubscribeAll(
+        string token, HttpRequest request, SubscriptionService service, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        var view = await service.GetPreferencesAsync(token, cancellationToken);
+        if (view is null)
+        {
+            return PublicAnswers.BadLink(body.IsJson, name);
+        }
+        await service.UnsubscribeAllAsync(view.SubscriberId, cancellationToken);
+        return body.IsJson ? TypedResults.Ok(new { status = "unsubscribed" }) : UnsubscribedEverywhere(name, token);
+    }
+
+    internal static IResult UnsubscribedEverywhere(string name, string? preferencesToken) => Page.Html("You're unsubscribed", $"""
+        <h1>You're unsubscribed from everything</h1>
+        <p>You won't get any more editions from us. Thank you for reading while you did; we hope some of it helped.</p>
+        <p class="note">If you ever want to come back, {(preferencesToken is null ? "<a href=\"/subscribe\">sign up again</a>" : $"<a href=\"/preferences/{Page.Encode(preferencesToken)}\">choose your editions again</a>")}. We'll ask you to confirm by email first.</p>
+        """, name);
+
+    private static IResult Render(
+        string token, PreferencesView view, string? status, IReadOnlyDictionary<string, string> errors, EditionsOptions editions, string name, int code)
+    {
+        var choices = string.Concat(view.Editions.Where(c => editions.TryGet(c.Key, out _)).Select(c =>
+        {
+            var edition = editions.Get(c.Key);
+            var id = $"edition-{c.Key}";
+            var isChecked = c.Status is SubscriptionStatus.Active or SubscriptionStatus.Pending ? " checked" : "";
+            var note = c.Status switch
+            {
+                SubscriptionStatus.Pending => "Waiting for you to confirm by email.",
+                SubscriptionStatus.Unsubscribed => "You left this one. Ticking it again sends you an email to confirm.",
+                _ => SubscribeEndpoints.EditionPitch(edition.Format),
+            };
+            return $"""
+                <div class="choice">
+                  <input type="checkbox" id="{id}" name="editions" value="{Page.Encode(c.Key)}" aria-describedby="{id}-hint"{isChecked}>
+                  <label for="{id}">{Page.Encode(edition.DisplayName)} <span class="hint" id="{id}-hint">{Page.Encode(note)}</span></label>
+                </div>
+                """;
+        }));
+        var statusHtml = status is null ? "" : $"""<p class="status" role="status">{Page.Encode(status)}</p>""";
+        var body = $"""
+            <h1>Your preferences</h1>
+            <p>These are the settings for <strong class="address">{Page.Encode(view.Email)}</strong>. Change whatever you like and press save.</p>
+            {statusHtml}
+            {Page.ErrorSummary(errors, f => f == SignupFields.Editions ? "editions" : f)}
+            <form method="post" action="/preferences/{Page.Encode(token)}" novalidate>
+              <div class="field">
+                <label for="name">The name we greet you by <span class="optional">(optional)</span></label>
+                {SubscribeEndpoints.FieldError(errors, SignupFields.Name)}
+                <input type="text" id="name" name="name" autocomplete="given-name" maxlength="{SubscriberModel.MaxNameLength}" value="{Page.Encode(view.Name)}"{SubscribeEndpoints.Invalid(errors, SignupFields.Name)}>
+              </div>
+              <fieldset id="editions">
+                <legend>Your editions</legend>
+                {SubscribeEndpoints.FieldError(errors, SignupFields.Editions)}
+                {choices}
+              </fieldset>
+              <button type="submit">Save my choices</button>
+            </form>
+            <h2>Need a break from us?</h2>
+            <form method="post" action="/preferences/{Page.Encode(token)}/unsubscribe-all">
+              <p>This stops every edition. You can come back whenever you like.</p>
+              <button type="submit" class="secondary">Unsubscribe from everything</button>
+            </form>
+            """;
+        return Page.Html("Your preferences", body, name, code);
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.PersonalData;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Worker.Subscribers;
+
+/// <summary>A subscriber's delivery records, read for a personal-data export and scrubbed on erasure.</summary>
+internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
+{
+    public async Task<IReadOnlyList<DeliveryHistoryEntry>> ForSubscriberAsync(int subscriberId, CancellationToken cancellationToken)
+    {
+        var rows = await (
+            from d in db.Deliveries.AsNoTracking()
+            join p in db.Publications.AsNoTracking() on d.PublicationId equals p.Id
+            join i in db.Issues.AsNoTracking() on p.IssueId equals i.Id into issues
+            from i in issues.DefaultIfEmpty()
+            where d.SubscriberId == subscriberId
+            orderby d.Id
+            select new { d.PublicationId, p.Edition, Subject = i == null ? null : i.Subject, p.SlotUtc, d.Status, d.Attempts, d.CompletedAt, d.LastResult })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new DeliveryHistoryEntry(
+            r.PublicationId, r.Edition, r.Subject, r.SlotUtc, r.Status.ToString().ToLowerInvariant(), r.Attempts, r.CompletedAt, r.LastResult))];
+    }
+
+    public Task ForgetAsync(int subscriberId, CancellationToken cancellationToken) =>
+        db.Deliveries.Where(d => d.SubscriberId == subscriberId && d.LastResult != null)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LastResult, (string?)null), cancellationToken);
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using Newsletter.Subscribers;
+using Newsletter.Subscribers.Export;
+using Newsletter.Subscribers.Import;
+using Newsletter.Subscribers.Lifecycle;
+using Newsletter.Subscribers.Lists;
+using Newsletter.Subscribers.Maintenance;
+using Newsletter.Subscribers.PersonalData;
+using Newsletter.Subscribers.Suppressions;
+using Newsletter.Subscribers.Tokens;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Worker.Subscribers;
+
+public static class SubscribersExtensions
+{
+    /// <summary>The Subscribers module's services on the host's one DbContext, its options, and the
+    /// sign-up mailer (whose background sender the web host adds with <see cref="AddNewsletterLifecycleMailer"/>).</summary>
+    public static IHostApplicationBuilder AddNewsletterSubscribers(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SubscriberOptions>().BindConfiguration(SubscriberOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddScoped(sp => new SubscriptionService(
+            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IKnownEditions>(), sp.GetRequiredService<LinkTokenSigner>(),
+            sp.GetRequiredService<IOptions<SubscriberOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped(sp => new SuppressionList(sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped(sp => new UnconfirmedPurge(
+            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IOptions<SubscriberOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped(sp => new SubscriberImporter(
+            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IKnownEditions>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped(sp => new SubscriberExporter(sp.GetRequiredService<NewsletterDbContext>()));
+        services.AddScoped<IDeliveryHistory, DeliveryHistory>();
+        services.AddScoped(sp => new PersonalDataService(
+            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<SuppressionList>(),
+            sp.GetRequiredService<IDeliveryHistory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<SubscriberLinks>();
+        services.AddSingleton<LifecycleMailer>();
+        return builder;
+    }
+
+    /// <summary>Sends the sign-up emails the public endpoints queue (the running service only).</summary>
+    public static IHostApplicationBuilder AddNewsletterLifecycleMailer(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<LifecycleMailerService>();
+        return builder;
+    }
+}
