@@ -96,7 +96,16 @@ public sealed class DeliveryEngine(
         {
             var outstanding = (await PublicationProgress.ReadAsync(
                 scope.ServiceProvider.GetRequiredService<NewsletterDbContext>(), publicationId, cancellationToken)).Outstanding;
-            run.ClaimSize = Math.Clamp((outstanding + o.Connections - 1) / o.Connections, 1, Math.Max(1, o.BatchSize / o.Connections));
+            // A claim is at most BatchSize / Connections, at most a quarter of each sender's even
+            // share (so other processes joining the send get work), and with a rate ceiling at
+            // most about a second of sending (so claims are not held idle).
+            var size = Math.Max(1, o.BatchSize / o.Connections);
+            size = Math.Min(size, Math.Max(1, outstanding / (o.Connections * 4)));
+            if (o.MessagesPerSecond > 0)
+            {
+                size = Math.Min(size, Math.Max(1, (int)Math.Ceiling(o.MessagesPerSecond / o.Connections)));
+            }
+            run.ClaimSize = size;
         }
         // Messages already handed to the server get this long after the stop to be answered and recorded.
         var grace = hostOptions.Value.ShutdownTimeout * 0.6;
@@ -186,7 +195,7 @@ public sealed class DeliveryEngine(
             Changed();
         }
 
-        /// <summary>Deliveries per claim: the configured share, but small lists are still spread over every connection.</summary>
+        /// <summary>Deliveries per claim (see where it is set in <see cref="RunAsync"/>).</summary>
         public int ClaimSize { get; set; } = 1;
 
         private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
