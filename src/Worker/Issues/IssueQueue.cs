@@ -49,18 +49,8 @@ public sealed class IssueQueue(
             return new QueueResult(null, renderProblems);
         }
 
-        var issue = new Issue
-        {
-            Edition = parsed.Edition,
-            Subject = parsed.Subject,
-            Preheader = parsed.Preheader,
-            SendOn = parsed.SendOn,
-            ExtrasJson = JsonSerializer.Serialize(parsed.Extras, EditionEmailFactory.Json),
-            BodyMarkdown = parsed.BodyMarkdown,
-            SourceFile = Path.GetFullPath(path),
-            Status = IssueStatus.Queued,
-            QueuedAt = time.GetUtcNow().UtcDateTime,
-        };
+        var issue = ToIssue(parsed, path);
+        issue.QueuedAt = time.GetUtcNow().UtcDateTime;
         db.Issues.Add(issue);
         await db.SaveChangesAsync(cancellationToken);
         return new QueueResult(issue, []);
@@ -183,18 +173,20 @@ public sealed class IssueQueue(
         {
             return (null, problems.Select(p => p.Format(idOrFile)).ToList());
         }
-        return (new Issue
-        {
-            Edition = parsed.Edition,
-            Subject = parsed.Subject,
-            Preheader = parsed.Preheader,
-            SendOn = parsed.SendOn,
-            ExtrasJson = JsonSerializer.Serialize(parsed.Extras, EditionEmailFactory.Json),
-            BodyMarkdown = parsed.BodyMarkdown,
-            SourceFile = Path.GetFullPath(idOrFile),
-            Status = IssueStatus.Queued,
-        }, []);
+        return (ToIssue(parsed, idOrFile), []);
     }
+
+    private static Issue ToIssue(ParsedIssue parsed, string path) => new()
+    {
+        Edition = parsed.Edition,
+        Subject = parsed.Subject,
+        Preheader = parsed.Preheader,
+        SendOn = parsed.SendOn,
+        ExtrasJson = JsonSerializer.Serialize(parsed.Extras, EditionEmailFactory.Json),
+        BodyMarkdown = parsed.BodyMarkdown,
+        SourceFile = Path.GetFullPath(path),
+        Status = IssueStatus.Queued,
+    };
 
     /// <summary>The link a preview or test message carries instead of a real unsubscribe link:
     /// it unsubscribes nobody.</summary>
