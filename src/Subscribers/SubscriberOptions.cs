@@ -29,6 +29,18 @@ public sealed class SubscriberOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan EmailInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Attempts at each sign-up email before it is given up on. A temporary refusal (4xx)
+    /// or an unreachable mail server is retried after 1, 5 and 25 minutes, about 2 hours, then
+    /// about 10 hours; a permanent refusal (5xx) is not retried. Either way, giving up hands the
+    /// address its email slot back, so the reader can simply ask again.</summary>
+    [Range(1, 20)]
+    public int EmailMaxAttempts { get; set; } = 6;
+
+    /// <summary>How often the sign-up email sender looks for due emails when nothing woke it: emails
+    /// written by another process, retries coming due. A sign-up in the same process wakes it at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan EmailPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The consent text shown beside the sign-up form.</summary>
     [Required]
     [MaxLength(1000)]

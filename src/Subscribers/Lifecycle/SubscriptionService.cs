@@ -7,24 +7,18 @@ using Newsletter.Subscribers.Tokens;
 
 namespace Newsletter.Subscribers.Lifecycle;
 
-public enum LifecycleEmailKind
-{
-    /// <summary>"Please confirm": carries a signed, expiring confirmation link.</summary>
-    ConfirmSubscription,
-
-    /// <summary>"You're already subscribed": sent instead when a confirmed reader asks again for
-    /// editions they already get; carries their preferences link.</summary>
-    AlreadySubscribed,
-}
-
 /// <summary>
-/// An email the host must send on the list's behalf. The address's email slot is already taken
-/// (<see cref="Subscriber.LastEmailedAt"/> = <see cref="IssuedAt"/>); if sending fails, the host
-/// gives it back with <see cref="SubscriptionService.ReleaseEmailSlotAsync"/>.
+/// A sign-up email the list has put in its outbox (<see cref="OutgoingEmail"/>, row <see cref="OutboxId"/>),
+/// in the same transaction as the change that called for it. The address's email slot is taken
+/// (<see cref="Subscriber.LastEmailedAt"/> = <see cref="IssuedAt"/>); the host's sender delivers it,
+/// retrying temporary failures, and gives the slot back if it has to give up.
 /// </summary>
-public sealed record LifecycleEmail(
-    LifecycleEmailKind Kind, int SubscriberId, string Email, string? Name, IReadOnlyList<string> Editions,
-    DateTime IssuedAt, DateTime? PreviousEmailedAt);
+public sealed record LifecycleEmail(long OutboxId, LifecycleEmailKind Kind, int SubscriberId, IReadOnlyList<string> Editions, DateTime IssuedAt)
+{
+    internal static LifecycleEmail? Of(OutgoingEmail? row) => row is null
+        ? null
+        : new(row.Id, row.Kind, row.SubscriberId, row.Editions.Split(',', StringSplitOptions.RemoveEmptyEntries), row.IssuedAt);
+}
 
 public sealed record SignupRequest(
     string? Email, string? Name, IReadOnlyCollection<string>? Editions, string Source,
@@ -74,11 +68,14 @@ public sealed record PreferencesResult(
 
 /// <summary>
 /// The subscriber lifecycle: double opt-in sign-up, confirmation, preferences and leaving. Works on
-/// the host's DbContext through <c>Set&lt;T&gt;()</c>. Never sends email itself: methods return the
-/// <see cref="LifecycleEmail"/> to send, having reserved the address's one-email-per-interval slot.
+/// the host's DbContext through <c>Set&lt;T&gt;()</c>. Never sends email itself: a change that calls
+/// for an email reserves the address's one-email-per-interval slot and writes the email to the
+/// outbox in the same transaction as the change (both happen or neither), then tells
+/// <see cref="IOutboxSignal"/> so a sender in this process starts at once.
 /// </summary>
 public sealed class SubscriptionService(
-    DbContext db, IKnownEditions editions, LinkTokenSigner signer, IOptions<SubscriberOptions> options, TimeProvider time)
+    DbContext db, IKnownEditions editions, LinkTokenSigner signer, IOptions<SubscriberOptions> options, TimeProvider time,
+    IOutboxSignal? outboxSignal = null)
 {
     private SubscriberOptions Options => options.Value;
 
@@ -111,7 +108,9 @@ public sealed class SubscriptionService(
         {
             try
             {
-                return new SignupResult(errors, await SubscribeCoreAsync(request, normalized, hash, chosen, consentVersion, cancellationToken));
+                var email = await SubscribeCoreAsync(request, normalized, hash, chosen, consentVersion, cancellationToken);
+                Queued(email);
+                return new SignupResult(errors, email);
             }
             catch (DbUpdateException) when (attempt == 0)
             {
@@ -134,8 +133,13 @@ public sealed class SubscriptionService(
             ConsentTextVersion = consentVersion,
             Editions = string.Join(',', chosen),
         };
+        // Checkpoint: the sign-up, its consent record, the address's email slot and the outbox row
+        // commit together. A crash before the commit leaves nothing; after it, the email is owed and
+        // the sender delivers it whichever process runs next.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var subscriber = await db.Set<Subscriber>().Include(s => s.Subscriptions)
             .FirstOrDefaultAsync(s => s.NormalizedEmail == normalized, cancellationToken);
+        OutgoingEmail? email;
 
         if (subscriber is null)
         {
@@ -152,11 +156,9 @@ public sealed class SubscriptionService(
                 ConsentRecords = [consent],
             };
             db.Add(subscriber);
-            await db.SaveChangesAsync(cancellationToken);
-            return new LifecycleEmail(LifecycleEmailKind.ConfirmSubscription, subscriber.Id, subscriber.Email, subscriber.Name, chosen, now, null);
+            email = LifecycleOutbox.Queue(db, subscriber, LifecycleEmailKind.ConfirmSubscription, chosen, now, previousEmailedAt: null);
         }
-
-        if (subscriber.Status == SubscriberStatus.Pending)
+        else if (subscriber.Status == SubscriberStatus.Pending)
         {
             // Not confirmed yet, so nothing is known about this person beyond the last request:
             // the latest request replaces the earlier choice.
@@ -170,40 +172,46 @@ public sealed class SubscriptionService(
                 subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
             }
             subscriber.ConsentRecords.Add(consent);
-            await db.SaveChangesAsync(cancellationToken);
-            return await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription,
+            email = await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription,
                 [.. subscriber.Subscriptions.Select(s => s.Edition).Order(StringComparer.Ordinal)], now, cancellationToken);
         }
-
-        // A confirmed reader. Editions they already get stay as they are; any other edition they
-        // asked for (new, or one they left) waits for a fresh confirmation.
-        var waiting = new List<string>();
-        foreach (var key in chosen)
+        else
         {
-            var existing = subscriber.Subscriptions.FirstOrDefault(s => s.Edition == key);
-            if (existing is { Status: SubscriptionStatus.Active })
+            // A confirmed reader. Editions they already get stay as they are; any other edition they
+            // asked for (new, or one they left) waits for a fresh confirmation.
+            var waiting = new List<string>();
+            foreach (var key in chosen)
             {
-                continue;
+                var existing = subscriber.Subscriptions.FirstOrDefault(s => s.Edition == key);
+                if (existing is { Status: SubscriptionStatus.Active })
+                {
+                    continue;
+                }
+                if (existing is null)
+                {
+                    subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
+                }
+                else
+                {
+                    existing.Status = SubscriptionStatus.Pending;
+                    existing.SubscribedAt = now;
+                }
+                waiting.Add(key);
             }
-            if (existing is null)
+            if (waiting.Count > 0)
             {
-                subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
+                consent.Editions = string.Join(',', waiting);
+                subscriber.ConsentRecords.Add(consent);
+                email = await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, PendingEditions(subscriber), now, cancellationToken);
             }
             else
             {
-                existing.Status = SubscriptionStatus.Pending;
-                existing.SubscribedAt = now;
+                email = await ReserveEmailAsync(subscriber, LifecycleEmailKind.AlreadySubscribed, ActiveEditions(subscriber), now, cancellationToken);
             }
-            waiting.Add(key);
         }
-        if (waiting.Count > 0)
-        {
-            consent.Editions = string.Join(',', waiting);
-            subscriber.ConsentRecords.Add(consent);
-            await db.SaveChangesAsync(cancellationToken);
-            return await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, PendingEditions(subscriber), now, cancellationToken);
-        }
-        return await ReserveEmailAsync(subscriber, LifecycleEmailKind.AlreadySubscribed, ActiveEditions(subscriber), now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return LifecycleEmail.Of(email);
     }
 
     /// <summary>What the confirmation page shows for a token, changing nothing.</summary>
@@ -265,7 +273,12 @@ public sealed class SubscriptionService(
             return (inspected, null);
         }
         var subscriber = (await LoadAsync(inspected.SubscriberId, tracking: false, cancellationToken))!;
-        var email = await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, PendingEditions(subscriber), Now, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var row = await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, PendingEditions(subscriber), Now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        var email = LifecycleEmail.Of(row);
+        Queued(email);
         return (inspected, email);
     }
 
@@ -310,6 +323,8 @@ public sealed class SubscriptionService(
         }
 
         var now = Now;
+        // Checkpoint: the choice, its consent evidence, and the confirmation email it calls for commit together.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var confirmed = subscriber.Status == SubscriberStatus.Confirmed;
         var started = new List<string>();
         var awaiting = new List<string>();
@@ -351,10 +366,13 @@ public sealed class SubscriptionService(
         {
             subscriber.ConsentRecords.Add(PreferencesConsent(newlyAwaiting, now, null, ipAddress, userAgent));
         }
-        await db.SaveChangesAsync(cancellationToken);
-        var email = awaiting.Count > 0
+        var row = awaiting.Count > 0
             ? await ReserveEmailAsync(subscriber, LifecycleEmailKind.ConfirmSubscription, awaiting, now, cancellationToken)
             : null;
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        var email = LifecycleEmail.Of(row);
+        Queued(email);
         return new PreferencesResult(errors, Preferences(subscriber), awaiting, email);
     }
 
@@ -381,12 +399,6 @@ public sealed class SubscriptionService(
         return changed > 0;
     }
 
-    /// <summary>Gives back an email slot taken for a message that could not be sent, so the reader
-    /// can ask again at once. Only if no later email took the slot since.</summary>
-    public Task ReleaseEmailSlotAsync(LifecycleEmail email, CancellationToken cancellationToken = default) =>
-        db.Set<Subscriber>().Where(s => s.Id == email.SubscriberId && s.LastEmailedAt == email.IssuedAt)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastEmailedAt, email.PreviousEmailedAt), cancellationToken);
-
     public static bool IsValidConsentVersion(string? version) =>
         version is { Length: > 0 and <= SubscriberModel.MaxConsentTextVersionLength }
         && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
@@ -410,18 +422,34 @@ public sealed class SubscriptionService(
         return (tracking ? query : query.AsNoTracking()).FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
     }
 
-    /// <summary>Takes the address's email slot if the last email was at least the interval ago.</summary>
-    private async Task<LifecycleEmail?> ReserveEmailAsync(
+    /// <summary>
+    /// Takes the address's email slot if the last email was at least the interval ago, and adds the
+    /// email to the outbox (saved by the caller's SaveChanges, inside the caller's transaction).
+    /// Null when the slot was taken: nothing is queued.
+    /// </summary>
+    private async Task<OutgoingEmail?> ReserveEmailAsync(
         Subscriber subscriber, LifecycleEmailKind kind, IReadOnlyList<string> editionKeys, DateTime now, CancellationToken cancellationToken)
     {
         var earliest = now - Options.EmailInterval;
         var previous = await db.Set<Subscriber>().Where(s => s.Id == subscriber.Id).Select(s => s.LastEmailedAt).FirstAsync(cancellationToken);
+        // The condition is in the UPDATE itself: of two requests at once, only one takes the slot.
         var taken = await db.Set<Subscriber>()
             .Where(s => s.Id == subscriber.Id && (s.LastEmailedAt == null || s.LastEmailedAt <= earliest))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastEmailedAt, now), cancellationToken);
-        return taken == 1
-            ? new LifecycleEmail(kind, subscriber.Id, subscriber.Email, subscriber.Name, editionKeys, now, previous)
-            : null;
+        if (taken != 1)
+        {
+            return null;
+        }
+        await LifecycleOutbox.SupersedeAsync(db, subscriber.Id, now, cancellationToken);
+        return LifecycleOutbox.Queue(db, subscriber, kind, editionKeys, now, previous);
+    }
+
+    private void Queued(LifecycleEmail? email)
+    {
+        if (email is not null)
+        {
+            outboxSignal?.Notify();
+        }
     }
 
     private static List<string> PendingEditions(Subscriber s) =>

@@ -14,7 +14,8 @@ public sealed record PurgeResult(int SignupsDeleted, int ReturnsDropped)
 /// Forgets sign-ups nobody confirmed: pending subscribers whose last request is older than
 /// <c>Subscribers:PurgeUnconfirmedAfterDays</c> are deleted with their consent records, and a
 /// confirmed reader's unconfirmed request for an edition is dropped (an edition they had left goes
-/// back to "unsubscribed"). Idempotent and safe to run on several instances at once.
+/// back to "unsubscribed"); their sign-up emails go with them, and so does any sign-up email
+/// finished with (sent, failed, replaced) before the same cutoff. Idempotent and safe to run on several instances at once.
 /// </summary>
 public sealed class UnconfirmedPurge(DbContext db, IOptions<SubscriberOptions> options, TimeProvider time)
 {
@@ -31,6 +32,7 @@ public sealed class UnconfirmedPurge(DbContext db, IOptions<SubscriberOptions> o
         {
             // Children first: the purge must not depend on the database enforcing cascades.
             await db.Set<Subscription>().Where(s => chunk.Contains(s.SubscriberId)).ExecuteDeleteAsync(cancellationToken);
+            await db.Set<OutgoingEmail>().Where(e => chunk.Contains(e.SubscriberId)).ExecuteDeleteAsync(cancellationToken);
             await db.Set<ConsentRecord>().Where(c => chunk.Contains(c.SubscriberId)).ExecuteDeleteAsync(cancellationToken);
             deleted += await db.Set<Subscriber>().Where(s => chunk.Contains(s.Id) && s.Status == SubscriberStatus.Pending)
                 .ExecuteDeleteAsync(cancellationToken);
@@ -43,6 +45,10 @@ public sealed class UnconfirmedPurge(DbContext db, IOptions<SubscriberOptions> o
         dropped += await returning.Where(s => s.UnsubscribedAt == null).ExecuteDeleteAsync(cancellationToken);
         // The unconfirmed requests' evidence (IP address, user agent) has no purpose any more.
         await db.Set<ConsentRecord>().Where(c => c.ConfirmedAt == null && c.ConsentedAt < cutoff && !c.Source.StartsWith("import"))
+            .ExecuteDeleteAsync(cancellationToken);
+        // Sign-up emails long done with (sent, failed or replaced) are of no further use either.
+        await db.Set<OutgoingEmail>().Where(e => e.CreatedAt < cutoff
+                && (e.Status == OutgoingEmailStatus.Sent || e.Status == OutgoingEmailStatus.Failed || e.Status == OutgoingEmailStatus.Cancelled))
             .ExecuteDeleteAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);

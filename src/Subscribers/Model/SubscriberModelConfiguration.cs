@@ -16,12 +16,15 @@ public static class SubscriberModel
     public const int MaxUserAgentLength = 512;
     public const int MaxIpAddressLength = 45;
     public const int MaxConsentTextVersionLength = 40;
+    public const int MaxOutgoingEmailErrorLength = 1000;
+    public const int MaxLeaseOwnerLength = 100;
 
     public static ModelBuilder ApplySubscriberModel(this ModelBuilder modelBuilder) => modelBuilder
         .ApplyConfiguration(new SubscriberConfiguration())
         .ApplyConfiguration(new SubscriptionConfiguration())
         .ApplyConfiguration(new SuppressionConfiguration())
-        .ApplyConfiguration(new ConsentRecordConfiguration());
+        .ApplyConfiguration(new ConsentRecordConfiguration())
+        .ApplyConfiguration(new OutgoingEmailConfiguration());
 
     private sealed class SubscriberConfiguration : IEntityTypeConfiguration<Subscriber>
     {
@@ -77,6 +80,23 @@ public static class SubscriberModel
             b.Property(c => c.ConsentTextVersion).HasMaxLength(MaxConsentTextVersionLength);
             b.Property(c => c.Editions).HasMaxLength(1000);
             b.HasIndex(c => c.SubscriberId);
+        }
+    }
+
+    private sealed class OutgoingEmailConfiguration : IEntityTypeConfiguration<OutgoingEmail>
+    {
+        public void Configure(EntityTypeBuilder<OutgoingEmail> b)
+        {
+            b.ToTable("OutgoingEmails");
+            b.Property(e => e.Editions).HasMaxLength(1000);
+            b.Property(e => e.LastError).HasMaxLength(MaxOutgoingEmailErrorLength);
+            b.Property(e => e.LeaseOwner).HasMaxLength(MaxLeaseOwnerLength);
+            // Erasing or purging a person deletes their outbox rows first (explicitly, like their
+            // other rows); the cascade is only the database's own guarantee of the same.
+            b.HasOne(e => e.Subscriber).WithMany().HasForeignKey(e => e.SubscriberId).OnDelete(DeleteBehavior.Cascade);
+            // Claiming: due rows by status and time (pending by next attempt, sending by lease expiry).
+            b.HasIndex(e => new { e.Status, e.NextAttemptAt });
+            b.HasIndex(e => e.SubscriberId);
         }
     }
 }

@@ -25,7 +25,8 @@ public sealed record PersonalDataExport(
     IReadOnlyList<SubscriptionData> Subscriptions,
     IReadOnlyList<ConsentData> ConsentRecords,
     SuppressionData? Suppression,
-    IReadOnlyList<DeliveryHistoryEntry> Deliveries);
+    IReadOnlyList<DeliveryHistoryEntry> Deliveries,
+    IReadOnlyList<SignupEmailData> SignupEmails);
 
 public sealed record ProfileData(int Id, string Email, string? Name, string Status, DateTime CreatedAt, DateTime? ConfirmedAt, DateTime? LastEmailedAt);
 
@@ -35,6 +36,9 @@ public sealed record ConsentData(
     DateTime ConsentedAt, string Source, string Editions, string? IpAddress, string? UserAgent, string? ConsentTextVersion, DateTime? ConfirmedAt);
 
 public sealed record SuppressionData(string Reason, DateTime Since);
+
+/// <summary>A sign-up email (confirmation, "already subscribed") sent or owed to the person.</summary>
+public sealed record SignupEmailData(string Kind, string Editions, DateTime CreatedAt, string Status, int Attempts, DateTime? CompletedAt, string? LastError);
 
 public sealed record EraseResult(bool Found, bool InvalidAddress, string Error = "");
 
@@ -61,11 +65,14 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
             [.. s.ConsentRecords.OrderBy(c => c.ConsentedAt)
                 .Select(c => new ConsentData(c.ConsentedAt, c.Source, c.Editions, c.IpAddress, c.UserAgent, c.ConsentTextVersion, c.ConfirmedAt))],
             suppression is null ? null : new SuppressionData(Word(suppression.Reason), suppression.CreatedAt),
-            await deliveries.ForSubscriberAsync(s.Id, cancellationToken));
+            await deliveries.ForSubscriberAsync(s.Id, cancellationToken),
+            [.. (await db.Set<OutgoingEmail>().AsNoTracking().Where(e => e.SubscriberId == s.Id).OrderBy(e => e.Id).ToListAsync(cancellationToken))
+                .Select(e => new SignupEmailData(e.Kind == LifecycleEmailKind.ConfirmSubscription ? "confirmation" : "already-subscribed", e.Editions, e.CreatedAt, Word(e.Status), e.Attempts, e.CompletedAt, e.LastError))]);
     }
 
     /// <summary>
-    /// Deletes the person's data — profile, subscriptions, consent records, and anything in delivery
+    /// Deletes the person's data — profile, subscriptions, consent records, sign-up emails (sent or
+    /// waiting), and anything in delivery
     /// records that names them — and keeps only the hash of the address on the suppression list
     /// (reason Erased), so the address is never mailed or added again.
     /// </summary>
@@ -109,6 +116,9 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
         {
             await deliveries.ForgetAsync(subscriberId, cancellationToken);
             await db.Set<Subscription>().Where(s => s.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
+            // Sign-up emails, sent or still owed: an erased person is not written to again. (One
+            // already handed to the mail server by a sender at this moment may still arrive.)
+            await db.Set<OutgoingEmail>().Where(e => e.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
             await db.Set<ConsentRecord>().Where(c => c.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
             await db.Set<Subscriber>().Where(s => s.Id == subscriberId).ExecuteDeleteAsync(cancellationToken);
         }

@@ -67,7 +67,7 @@ public static class ConfirmEndpoints
     }
 
     private static async Task<IResult> Resend(
-        string token, HttpRequest request, SubscriptionService service, SubscriberLinks links, LifecycleMailer mailer,
+        string token, HttpRequest request, SubscriptionService service, SubscriberLinks links,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
@@ -76,7 +76,8 @@ public static class ConfirmEndpoints
         {
             return PublicAnswers.BadBody(body, name);
         }
-        var (view, email) = await service.ResendConfirmationAsync(token, cancellationToken);
+        // A new link, if the address's email slot is free, is in the outbox with the request's commit.
+        var (view, _) = await service.ResendConfirmationAsync(token, cancellationToken);
         if (view.State == ConfirmState.Confirmed)
         {
             return Confirmed(view, links, editions.Value, name, justNow: false);
@@ -84,10 +85,6 @@ public static class ConfirmEndpoints
         if (view.State is not (ConfirmState.Pending or ConfirmState.Expired))
         {
             return NotUsable(view.State, token, body.IsJson, name);
-        }
-        if (email is not null)
-        {
-            mailer.Enqueue(email);
         }
         return body.IsJson
             ? TypedResults.Json(new { status = "confirmation-sent" }, statusCode: StatusCodes.Status202Accepted)

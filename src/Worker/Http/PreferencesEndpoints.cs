@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
-using Newsletter.Worker.Subscribers;
 
 namespace Newsletter.Worker.Http;
 
@@ -34,7 +33,7 @@ public static class PreferencesEndpoints
     }
 
     private static async Task<IResult> Save(
-        string token, HttpContext context, SubscriptionService service, LifecycleMailer mailer,
+        string token, HttpContext context, SubscriptionService service,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
@@ -54,10 +53,6 @@ public static class PreferencesEndpoints
             return body.IsJson
                 ? PublicAnswers.Validation(result.Errors, "Your preferences were not saved")
                 : Render(token, result.View, null, result.Errors, editions.Value, name, 400);
-        }
-        if (result.Email is { } email)
-        {
-            mailer.Enqueue(email);
         }
         if (body.IsJson)
         {

@@ -3,15 +3,14 @@ using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
-using Newsletter.Worker.Subscribers;
 
 namespace Newsletter.Worker.Http;
 
 /// <summary>
 /// Signing up. <c>GET /subscribe</c> is the hosted form; <c>POST /subscribe</c> takes that form
-/// (either encoding; also from the embeddable snippet on another site) or a JSON object, records a
-/// pending sign-up and queues the confirmation email. The answer never says whether the address was
-/// already on the list. No antiforgery token: the form is meant to be posted from other sites, and
+/// (either encoding; also from the embeddable snippet on another site) or a JSON object, and records
+/// a pending sign-up with, in the same transaction, its confirmation email in the outbox (the
+/// background sender delivers it). The answer never says whether the address was already on the list. No antiforgery token: the form is meant to be posted from other sites, and
 /// the double opt-in is what protects an address from being signed up by someone else.
 /// </summary>
 public static class SubscribeEndpoints
@@ -27,7 +26,7 @@ public static class SubscribeEndpoints
         Form(new FormState(null, null, [.. editions.Value.Keys], new Dictionary<string, string>()), editions.Value, newsletter.Value, options.Value, 200);
 
     private static async Task<IResult> Subscribe(
-        HttpContext context, SubscriptionService service, LifecycleMailer mailer,
+        HttpContext context, SubscriptionService service,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, IOptions<SubscriberOptions> options,
         CancellationToken cancellationToken)
     {
@@ -55,10 +54,6 @@ public static class SubscribeEndpoints
             return body.IsJson
                 ? PublicAnswers.Validation(result.Errors, "The sign-up was not accepted")
                 : Form(new FormState(email, name, chosen, result.Errors), editions.Value, newsletter.Value, options.Value, 400);
-        }
-        if (result.Email is { } message)
-        {
-            mailer.Enqueue(message);
         }
         return Accepted(body.IsJson, email, newsletter.Value.Name);
     }

@@ -4,6 +4,7 @@ using MimeKit;
 using MimeKit.Text;
 using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
+using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
@@ -11,82 +12,212 @@ using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Worker.Subscribers;
 
-/// <summary>
-/// Sends the sign-up emails (confirmation, "already subscribed"). The public endpoints queue them
-/// and answer at once, so a page's answer and timing never depend on the mail server — nor reveal
-/// whether an address was already on the list. A message that cannot be sent gives its address's
-/// email slot back, so the reader can simply ask again.
-/// </summary>
-public sealed partial class LifecycleMailer(
-    IEmailRenderer renderer, IMailTransport transport, SubscriberLinks links, IServiceScopeFactory scopes,
-    IOptions<NewsletterOptions> newsletter, IOptions<EditionsOptions> editions, IOptions<SubscriberOptions> options,
-    TimeProvider time, ILogger<LifecycleMailer> logger)
+/// <summary>Wakes the sign-up email sender when an email has been committed to the outbox in this process.</summary>
+public sealed class LifecycleEmailSignal : IOutboxSignal
 {
-    private readonly Channel<LifecycleEmail> _queue = Channel.CreateBounded<LifecycleEmail>(
-        new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Channel<int> _channel = Channel.CreateBounded<int>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    private readonly Lock _gate = new();
-    private int _outstanding;
-    private TaskCompletionSource _idle = CompletedSignal();
+    public void Notify() => _channel.Writer.TryWrite(0);
 
-    internal ChannelReader<LifecycleEmail> Queue => _queue.Reader;
-
-    /// <summary>Queues an email; false (and the slot given back) when the queue is full.</summary>
-    public bool Enqueue(LifecycleEmail email)
+    /// <summary>Returns when notified (a notification that came while nobody waited counts), or after <paramref name="timeout"/>.</summary>
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        lock (_gate)
-        {
-            if (_outstanding++ == 0)
-            {
-                _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-        }
-        if (_queue.Writer.TryWrite(email))
-        {
-            return true;
-        }
-        LogQueueFull(logger, email.SubscriberId);
-        _ = ReleaseAsync(email, CancellationToken.None);
-        Done();
-        return false;
-    }
-
-    /// <summary>Completes when every queued email has been sent or given up on (for tests and shutdown).</summary>
-    public Task WhenIdleAsync()
-    {
-        lock (_gate)
-        {
-            return _idle.Task;
-        }
-    }
-
-    internal async Task ProcessAsync(LifecycleEmail email, CancellationToken cancellationToken)
-    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
         try
         {
-            bool sent;
-            try
+            await _channel.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The poll interval passed.
+        }
+    }
+}
+
+/// <summary>
+/// Sends the sign-up emails (confirmation, "already subscribed") from the list's durable outbox
+/// (<see cref="LifecycleOutbox"/>). The public endpoints write an email to the outbox in the same
+/// transaction as the sign-up and answer at once, so a page's answer and timing never depend on the
+/// mail server — nor reveal whether an address was already on the list — and a crash or restart
+/// loses no email: whichever process runs next sends it.
+/// </summary>
+/// <remarks>
+/// One email at a time, over a connection reused while emails are due. The server's answer decides:
+/// accepted → sent; 4xx, throttling, unreachable or a broken connection → retried with a back-off
+/// (<see cref="LifecycleOutbox.Backoff"/>) up to <c>Subscribers:EmailMaxAttempts</c>; 5xx → given
+/// up on at once. Giving up hands the address its email slot back, so the reader can ask again.
+/// </remarks>
+public sealed partial class LifecycleMailer(
+    IEmailRenderer renderer, IMailTransport transport, SubscriberLinks links, IServiceScopeFactory scopes, LifecycleEmailSignal signal,
+    IOptions<NewsletterOptions> newsletter, IOptions<EditionsOptions> editions, IOptions<SubscriberOptions> options,
+    IOptions<DeliveryOptions> delivery, IOptions<HostOptions> hostOptions, TimeProvider time, ILogger<LifecycleMailer> logger)
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Identifies this process's claims.</summary>
+    public string InstanceId { get; } =
+        $"{(Environment.MachineName.Length > 40 ? Environment.MachineName[..40] : Environment.MachineName)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>Makes the sender look for due emails now rather than at its next poll.</summary>
+    public void Wake() => signal.Notify();
+
+    /// <summary>
+    /// Completes once no email is due and none is being sent (by any sender on the database), waking
+    /// this process's sender whenever something is due. Needs a running sender
+    /// (<see cref="LifecycleMailerService"/>) for any email that is due. For tests and tools.
+    /// </summary>
+    public async Task WhenIdleAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task progressed;
+            lock (_gate)
             {
-                sent = await SendAsync(email, cancellationToken);
+                progressed = _progress.Task;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            OutboxActivity activity;
+            await using (var scope = scopes.CreateAsyncScope())
             {
-                LogFailed(logger, ex, email.Kind, email.SubscriberId);
-                sent = false;
+                activity = await scope.ServiceProvider.GetRequiredService<LifecycleOutbox>().ActivityAsync(cancellationToken);
             }
-            if (!sent)
+            if (activity == OutboxActivity.Idle)
             {
-                await ReleaseAsync(email, CancellationToken.None);
+                return;
+            }
+            if (activity == OutboxActivity.Due)
+            {
+                signal.Notify();
+            }
+            // Progress here is announced; a sender in another process is only seen by looking again.
+            await progressed.WaitAsync(TimeSpan.FromMilliseconds(200), cancellationToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// Sends every email that is due, one at a time, until none is due, the mail server cannot be
+    /// reached or throttles us (the rest wait for the next pass), or <paramref name="stoppingToken"/>
+    /// fires. An email already handed to the server when it fires gets a grace period (part of the
+    /// host's shutdown timeout) to be answered and recorded; one not yet sent goes back to the pool.
+    /// </summary>
+    public async Task SendDueAsync(CancellationToken stoppingToken)
+    {
+        var grace = hostOptions.Value.ShutdownTimeout * 0.5;
+        using var hardStop = new CancellationTokenSource();
+        await using var onStop = stoppingToken.Register(() => hardStop.CancelAfter(grace));
+        IMailConnection? connection = null;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var outbox = scope.ServiceProvider.GetRequiredService<LifecycleOutbox>();
+                // Not the stopping token: a claim made must be seen here, to be sent or handed back.
+                var email = await outbox.ClaimNextAsync(InstanceId, delivery.Value.LeaseDuration, hardStop.Token);
+                if (email is null)
+                {
+                    return;
+                }
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await outbox.ReleaseAsync(email, CancellationToken.None);
+                    return;
+                }
+
+                SendResult? result = null;
+                string? error = null;
+                try
+                {
+                    var message = await BuildAsync(email, hardStop.Token);
+                    connection ??= await transport.OpenAsync(hardStop.Token);
+                    result = await connection.SendAsync(message, (MailboxAddress)message.From[0], (MailboxAddress)message.To[0], hardStop.Token);
+                }
+                catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+                {
+                    // Stopping, and the server had not answered in time: the email may or may not have
+                    // arrived; it goes back to the pool (at-least-once).
+                    await outbox.ReleaseAsync(email, CancellationToken.None);
+                    return;
+                }
+                catch (MailTransportException ex)
+                {
+                    error = ex.Message;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogFailed(logger, ex, email.Kind, email.SubscriberId);
+                    error = $"{ex.GetType().Name}: {ex.Message}";
+                }
+
+                // Checkpoint: the server's answer is recorded, whatever happens to the host now.
+                var keepGoing = await RecordAsync(outbox, email, result, error);
+                Progressed();
+                if (result is null || result.Status is SendStatus.ConnectionLost or SendStatus.SenderThrottled)
+                {
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+                }
+                if (!keepGoing)
+                {
+                    return;
+                }
             }
         }
         finally
         {
-            Done();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+            Progressed();
         }
     }
 
-    /// <summary>Renders and sends one email; true once the mail server accepted it.</summary>
-    public async Task<bool> SendAsync(LifecycleEmail email, CancellationToken cancellationToken)
+    /// <summary>Records one attempt's outcome; false when this pass should stop (server unreachable or throttling).</summary>
+    private async Task<bool> RecordAsync(LifecycleOutbox outbox, ClaimedEmail email, SendResult? result, string? error)
+    {
+        switch (result?.Status)
+        {
+            case SendStatus.Accepted:
+                if (await outbox.MarkSentAsync(email, CancellationToken.None))
+                {
+                    LogSent(logger, email.Kind, email.SubscriberId, email.Attempts + 1);
+                }
+                else
+                {
+                    LogLostClaim(logger, email.Kind, email.SubscriberId);
+                }
+                return true;
+            case SendStatus.PermanentFailure:
+                if (await outbox.GiveUpAsync(email, result.Reply, CancellationToken.None))
+                {
+                    LogRefused(logger, email.Kind, email.SubscriberId, result.Reply);
+                }
+                return true;
+            default:
+                var reason = result?.Reply ?? error ?? "unknown error";
+                var outcome = await outbox.RetryLaterAsync(email, reason, CancellationToken.None);
+                if (outcome == RetryOutcome.WillRetry)
+                {
+                    LogRetrying(logger, email.Kind, email.SubscriberId, email.Attempts + 1, LifecycleOutbox.Backoff(email.Attempts + 1), reason);
+                }
+                else if (outcome == RetryOutcome.GaveUp)
+                {
+                    LogGaveUp(logger, email.Kind, email.SubscriberId, email.Attempts + 1, reason);
+                }
+                // The server is unreachable or asks us to slow down: the other emails wait for the next pass.
+                return result is { Status: SendStatus.TemporaryFailure or SendStatus.ConnectionLost };
+        }
+    }
+
+    private async Task<MimeMessage> BuildAsync(ClaimedEmail email, CancellationToken cancellationToken)
     {
         var editionsOptions = editions.Value;
         var n = newsletter.Value;
@@ -105,36 +236,17 @@ public sealed partial class LifecycleMailer(
                 : links.Preferences(email.SubscriberId),
             LinkLifetimeDays = options.Value.ConfirmationLinkLifetimeDays,
         };
-        try
-        {
-            var rendered = await renderer.RenderConfirmationAsync(model, cancellationToken);
-            var message = Build(rendered, email);
-            await using var connection = await transport.OpenAsync(cancellationToken);
-            var result = await connection.SendAsync(message, (MailboxAddress)message.From[0], (MailboxAddress)message.To[0], cancellationToken);
-            if (result.Status == SendStatus.Accepted)
-            {
-                LogSent(logger, email.Kind, email.SubscriberId);
-                return true;
-            }
-            LogRefused(logger, email.Kind, email.SubscriberId, result.Reply);
-            return false;
-        }
-        catch (MailTransportException ex)
-        {
-            LogFailed(logger, ex, email.Kind, email.SubscriberId);
-            return false;
-        }
-    }
+        var rendered = await renderer.RenderConfirmationAsync(model, cancellationToken);
 
-    private MimeMessage Build(RenderedEmail rendered, LifecycleEmail email)
-    {
-        var n = newsletter.Value;
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(From()));
         message.To.Add(new MailboxAddress(MessageFactory.OneLine(email.Name), email.Email));
         message.Subject = MessageFactory.OneLine(rendered.Subject);
         message.Date = time.GetUtcNow();
-        message.MessageId = $"signup.{Guid.CreateVersion7():N}@{n.MessageIdDomain ?? new Uri(n.PublicBaseUrl).Host}";
+        // The same Message-ID on every attempt at one outbox row: a duplicate after a crash is
+        // recognisably the same message to the receiving side.
+        message.MessageId = $"signup.{email.Id}.{new DateTimeOffset(email.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds()}.{email.SubscriberId}"
+            + $"@{n.MessageIdDomain ?? new Uri(n.PublicBaseUrl).Host}";
         // Transactional: a reply to the reader's own request, not list mail (RFC 3834).
         message.Headers.Add("Auto-Submitted", "auto-replied");
         message.Body = new MultipartAlternative
@@ -156,67 +268,65 @@ public sealed partial class LifecycleMailer(
         return e.Get(e.Keys[0]).From;
     }
 
-    private async Task ReleaseAsync(LifecycleEmail email, CancellationToken cancellationToken)
+    /// <summary>Lets <see cref="WhenIdleAsync"/> look again.</summary>
+    private void Progressed()
     {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<SubscriptionService>().ReleaseEmailSlotAsync(email, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogReleaseFailed(logger, ex, email.SubscriberId);
-        }
-    }
-
-    private void Done()
-    {
+        TaskCompletionSource done;
         lock (_gate)
         {
-            if (--_outstanding == 0)
-            {
-                _idle.TrySetResult();
-            }
+            done = _progress;
+            _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+        done.TrySetResult();
     }
 
-    private static TaskCompletionSource CompletedSignal()
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        done.SetResult();
-        return done;
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-up email ({Kind}) sent to subscriber {SubscriberId} (attempt {Attempt})")]
+    private static partial void LogSent(ILogger logger, LifecycleEmailKind kind, int subscriberId, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-up email ({Kind}) sent to subscriber {SubscriberId}")]
-    private static partial void LogSent(ILogger logger, LifecycleEmailKind kind, int subscriberId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} was refused: {Reply}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} was refused permanently and given up on; the address may ask again at once: {Reply}")]
     private static partial void LogRefused(ILogger logger, LifecycleEmailKind kind, int subscriberId, string reply);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} could not be sent")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId}: attempt {Attempt} failed, trying again in {Delay}: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, LifecycleEmailKind kind, int subscriberId, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} given up on after {Attempts} attempt(s); the address may ask again at once: {Reason}")]
+    private static partial void LogGaveUp(ILogger logger, LifecycleEmailKind kind, int subscriberId, int attempts, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} could not be prepared or sent")]
     private static partial void LogFailed(ILogger logger, Exception ex, LifecycleEmailKind kind, int subscriberId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email queue is full; the email to subscriber {SubscriberId} was not queued")]
-    private static partial void LogQueueFull(ILogger logger, int subscriberId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give back the email slot of subscriber {SubscriberId}")]
-    private static partial void LogReleaseFailed(ILogger logger, Exception ex, int subscriberId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} was accepted after its claim had expired or the person was erased; it may go out twice")]
+    private static partial void LogLostClaim(ILogger logger, LifecycleEmailKind kind, int subscriberId);
 }
 
-/// <summary>Drains the sign-up email queue, one message at a time.</summary>
-public sealed class LifecycleMailerService(LifecycleMailer mailer) : BackgroundService
+/// <summary>The running service's sign-up email sender: sends what is due in the outbox when woken
+/// by a sign-up in this process, and every <c>Subscribers:EmailPollInterval</c> otherwise (emails
+/// written by another process, retries coming due, claims left by a crashed process).</summary>
+public sealed partial class LifecycleMailerService(
+    LifecycleMailer mailer, LifecycleEmailSignal signal, IOptions<SubscriberOptions> options, ILogger<LifecycleMailerService> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await foreach (var email in mailer.Queue.ReadAllAsync(stoppingToken))
+            try
             {
-                await mailer.ProcessAsync(email, stoppingToken);
+                await mailer.SendDueAsync(stoppingToken);
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogPassFailed(logger, ex);
+            }
+            await signal.WaitAsync(options.Value.EmailPollInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sending sign-up emails failed; trying again shortly")]
+    private static partial void LogPassFailed(ILogger logger, Exception ex);
 }

@@ -14,8 +14,10 @@ namespace Newsletter.Worker.Subscribers;
 
 public static class SubscribersExtensions
 {
-    /// <summary>The Subscribers module's services on the host's one DbContext, its options, and the
-    /// sign-up mailer (whose background sender the web host adds with <see cref="AddNewsletterLifecycleMailer"/>).</summary>
+    /// <summary>The Subscribers module's services on the host's one DbContext, its options, the
+    /// sign-up emails' outbox and mailer (whose background sender the web host adds with
+    /// <see cref="AddNewsletterLifecycleMailer"/>; without it, emails written to the outbox wait
+    /// for the next process that runs one).</summary>
     public static IHostApplicationBuilder AddNewsletterSubscribers(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -24,7 +26,10 @@ public static class SubscribersExtensions
 
         services.AddScoped(sp => new SubscriptionService(
             sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IKnownEditions>(), sp.GetRequiredService<LinkTokenSigner>(),
-            sp.GetRequiredService<IOptions<SubscriberOptions>>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<SubscriberOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<LifecycleEmailSignal>()));
+        services.AddScoped(sp => new LifecycleOutbox(
+            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IOptions<SubscriberOptions>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped(sp => new SuppressionList(sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped(sp => new UnconfirmedPurge(
             sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IOptions<SubscriberOptions>>(), sp.GetRequiredService<TimeProvider>()));
@@ -36,11 +41,12 @@ public static class SubscribersExtensions
             sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<SuppressionList>(),
             sp.GetRequiredService<IDeliveryHistory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SubscriberLinks>();
+        services.AddSingleton<LifecycleEmailSignal>();
         services.AddSingleton<LifecycleMailer>();
         return builder;
     }
 
-    /// <summary>Sends the sign-up emails the public endpoints queue (the running service only).</summary>
+    /// <summary>Sends the sign-up emails in the outbox (the running service only).</summary>
     public static IHostApplicationBuilder AddNewsletterLifecycleMailer(this IHostApplicationBuilder builder)
     {
         builder.Services.AddHostedService<LifecycleMailerService>();

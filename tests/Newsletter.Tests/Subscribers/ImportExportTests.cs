@@ -190,6 +190,7 @@ public sealed class ImportExportTests
         world.Client.DefaultRequestHeaders.UserAgent.ParseAdd("TestBrowser/1.0");
         var id = await world.SubscribeConfirmedAsync("data@example.org", "Dee", "weekly-tip");
         await AddDeliveryAsync(world.App, id, "250 2.0.0 ok");
+        await world.MailIdleAsync();
 
         var result = await world.App.RunCliOkAsync("subscribers", "export-data", "DATA@example.org");
 
@@ -205,6 +206,10 @@ public sealed class ImportExportTests
             (consent.GetProperty("source").GetString(), consent.GetProperty("userAgent").GetString(), consent.GetProperty("consentTextVersion").GetString()));
         var delivery = Assert.Single(root.GetProperty("deliveries").EnumerateArray());
         Assert.Equal(("weekly-tip", "sent"), (delivery.GetProperty("edition").GetString(), delivery.GetProperty("status").GetString()));
+        var signupEmail = Assert.Single(root.GetProperty("signupEmails").EnumerateArray());
+        Assert.Equal(("confirmation", "weekly-tip", "sent", 1),
+            (signupEmail.GetProperty("kind").GetString(), signupEmail.GetProperty("editions").GetString(),
+             signupEmail.GetProperty("status").GetString(), signupEmail.GetProperty("attempts").GetInt32()));
     }
 
     [Fact]

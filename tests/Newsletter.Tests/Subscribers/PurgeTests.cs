@@ -49,6 +49,11 @@ public sealed class PurgeTests
         Assert.Equal(("weekly-tip", SubscriptionStatus.Unsubscribed), (Assert.Single(reader.Subscriptions).Edition, reader.Subscriptions[0].Status));
         Assert.DoesNotContain(reader.ConsentRecords, c => c.ConfirmedAt == null && c.ConsentedAt < time.GetUtcNow().UtcDateTime.AddDays(-10));
         Assert.Equal(SubscriptionStatus.Pending, (await check.Subscriptions.SingleAsync(s => s.Subscriber!.NormalizedEmail == "recent@example.org")).Status);
+        // The forgotten sign-up's email went with it; so did the reader's first one, replaced and done with.
+        // (This host runs no sender: the emails still owed wait in the outbox.)
+        var outbox = await check.Set<OutgoingEmail>().Include(e => e.Subscriber).OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal([("reader@example.org", OutgoingEmailStatus.Pending), ("recent@example.org", OutgoingEmailStatus.Pending)],
+            outbox.Select(e => (e.Subscriber!.NormalizedEmail, e.Status)));
 
         var again = await host.InScopeAsync<UnconfirmedPurge, PurgeResult>(p => p.PurgeAsync());
         Assert.Equal(new PurgeResult(0, 0), again);

@@ -234,17 +234,50 @@ public sealed class SignupFlowTests
     }
 
     [Fact]
-    public async Task A_mail_server_refusal_gives_the_address_its_email_back_so_asking_again_works_at_once()
+    public async Task A_permanent_refusal_gives_up_on_the_email_and_gives_the_address_its_email_back_so_asking_again_works_at_once()
     {
         await using var world = await SignupWorld.StartAsync();
-        world.Smtp.Script = SmtpScript.ForRecipients((_, attempt) => attempt == 1 ? SmtpReplyDecision.MailboxBusy : SmtpReplyDecision.Accept);
+        world.Smtp.Script = SmtpScript.ForRecipients((_, attempt) => attempt == 1 ? SmtpReplyDecision.UserUnknown : SmtpReplyDecision.Accept);
 
         await world.SignUpAsync("retry@example.org");
         await world.MailIdleAsync();
         Assert.Empty(world.Smtp.Messages);
+        var failed = Assert.Single(await world.OutboxAsync());
+        Assert.Equal((OutgoingEmailStatus.Failed, 1), (failed.Status, failed.Attempts));
+        Assert.StartsWith("550 5.1.1", failed.LastError);
 
         await world.SignUpAsync("retry@example.org");
         await world.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30));
+        await world.MailIdleAsync();
+        Assert.Single(world.Smtp.Messages);
+        Assert.Equal(2, world.Smtp.RcptAttempts("retry@example.org"));
+    }
+
+    [Fact]
+    public async Task A_temporary_refusal_is_retried_after_a_back_off_and_the_email_arrives_once()
+    {
+        await using var world = await SignupWorld.StartAsync();
+        world.Smtp.Script = SmtpScript.ForRecipients((_, attempt) => attempt == 1 ? SmtpReplyDecision.MailboxBusy : SmtpReplyDecision.Accept);
+
+        await world.SignUpAsync("busy@example.org");
+        await world.MailIdleAsync();
+
+        Assert.Empty(world.Smtp.Messages);
+        var waiting = Assert.Single(await world.OutboxAsync());
+        Assert.Equal((OutgoingEmailStatus.Pending, 1), (waiting.Status, waiting.Attempts));
+        Assert.Equal(world.Time.GetUtcNow().UtcDateTime + TimeSpan.FromMinutes(1), waiting.NextAttemptAt);
+        Assert.StartsWith("450 4.2.0", waiting.LastError);
+        // Asking again meanwhile sends nothing more: the address's email is still on its way.
+        await world.SignUpAsync("busy@example.org");
+        Assert.Single(await world.OutboxAsync());
+
+        world.Time.Advance(TimeSpan.FromMinutes(1));
+        await world.MailIdleAsync();
+
+        var mail = Assert.Single(world.Smtp.Messages);
+        SignupWorld.LinkPath(mail.Message, "/confirm/");
+        var sent = Assert.Single(await world.OutboxAsync());
+        Assert.Equal((OutgoingEmailStatus.Sent, 2), (sent.Status, sent.Attempts));
     }
 
     [Fact]

@@ -49,15 +49,18 @@ public sealed class SignupWorld : IAsyncDisposable
 
     public HttpClient Client { get; private set; } = null!;
 
-    public static async Task<SignupWorld> StartAsync(Action<TestApp>? configure = null, bool kestrel = false)
+    /// <summary>Starts the world. <paramref name="app"/> and <paramref name="time"/> continue an
+    /// earlier test host's file and clock (the world then owns and disposes the app).</summary>
+    public static async Task<SignupWorld> StartAsync(
+        Action<TestApp>? configure = null, bool kestrel = false, TestApp? app = null, FakeTimeProvider? time = null)
     {
-        var app = TestApp.Create();
+        app ??= TestApp.Create();
         var smtp = await TestSmtpServer.StartAsync();
         app.UseSmtp(smtp.Port)
             .Set("Subscribers:RateLimit:SubscribePermitLimit", "1000")
             .Set("Subscribers:RateLimit:LinksPermitLimit", "1000");
         configure?.Invoke(app);
-        var time = new FakeTimeProvider(Start);
+        time ??= new FakeTimeProvider(Start);
         var web = new SignupWebApp(app, time);
         var world = new SignupWorld(app, smtp, web, time);
         try
@@ -92,8 +95,24 @@ public sealed class SignupWorld : IAsyncDisposable
 
     public LinkTokenSigner Signer => Web.Services.GetRequiredService<LinkTokenSigner>();
 
-    /// <summary>Waits until every queued sign-up email has been sent (or given up on).</summary>
+    /// <summary>Waits until no sign-up email in the outbox is due or being sent: each has been sent,
+    /// given up on, or is waiting for a retry's time (move <see cref="Time"/> to make it due).</summary>
     public Task MailIdleAsync() => Mailer.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>Another process of the app on the same database file, clock and settings (dispose it).</summary>
+    public SignupWebApp StartAnotherProcess()
+    {
+        var other = new SignupWebApp(App, Time);
+        _ = other.Services; // starts the host, and with it the other sign-up email sender
+        return other;
+    }
+
+    /// <summary>The outbox, oldest first.</summary>
+    public async Task<List<OutgoingEmail>> OutboxAsync()
+    {
+        await using var db = App.OpenDb();
+        return await db.Set<OutgoingEmail>().AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+    }
 
     public static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value)));
@@ -187,6 +206,11 @@ public static class ListSnapshot
             {
                 text.AppendLine($"  consent {c.Id} {c.Source} {c.Editions} {c.ConsentedAt:O} {c.ConfirmedAt:O} {c.IpAddress} {c.ConsentTextVersion}");
             }
+        }
+        // Outbox rows by what they are, not how far sending them got (a sender may be working on them).
+        foreach (var e in await db.Set<OutgoingEmail>().AsNoTracking().OrderBy(e => e.Id).ToListAsync())
+        {
+            text.AppendLine($"E {e.Id} {e.SubscriberId} {e.Kind} {e.Editions} {e.IssuedAt:O} {e.PreviousEmailedAt:O}");
         }
         foreach (var x in await db.Suppressions.AsNoTracking().OrderBy(x => x.Id).ToListAsync())
         {

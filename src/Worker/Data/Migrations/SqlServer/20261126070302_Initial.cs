@@ -137,6 +137,37 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                 });
 
             migrationBuilder.CreateTable(
+                name: "OutgoingEmails",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    SubscriberId = table.Column<int>(type: "int", nullable: false),
+                    Kind = table.Column<int>(type: "int", nullable: false),
+                    Status = table.Column<int>(type: "int", nullable: false),
+                    Editions = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: false),
+                    IssuedAt = table.Column<DateTime>(type: "datetime2", nullable: false),
+                    PreviousEmailedAt = table.Column<DateTime>(type: "datetime2", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "datetime2", nullable: false),
+                    Attempts = table.Column<int>(type: "int", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "datetime2", nullable: false),
+                    CompletedAt = table.Column<DateTime>(type: "datetime2", nullable: true),
+                    LastError = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: true),
+                    LeaseOwner = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
+                    LeaseExpiresAt = table.Column<DateTime>(type: "datetime2", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OutgoingEmails", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_OutgoingEmails_Subscribers_SubscriberId",
+                        column: x => x.SubscriberId,
+                        principalTable: "Subscribers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Subscriptions",
                 columns: table => new
                 {
@@ -213,6 +244,16 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                 columns: new[] { "Edition", "Status", "QueuedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_OutgoingEmails_Status_NextAttemptAt",
+                table: "OutgoingEmails",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutgoingEmails_SubscriberId",
+                table: "OutgoingEmails",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Publications_Edition_SlotUtc",
                 table: "Publications",
                 columns: new[] { "Edition", "SlotUtc" },
@@ -264,6 +305,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
             migrationBuilder.DropTable(
                 name: "Deliveries");
+
+            migrationBuilder.DropTable(
+                name: "OutgoingEmails");
 
             migrationBuilder.DropTable(
                 name: "Settings");

@@ -137,6 +137,37 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "OutgoingEmails",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubscriberId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    Status = table.Column<int>(type: "INTEGER", nullable: false),
+                    Editions = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    IssuedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    PreviousEmailedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    LeaseExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OutgoingEmails", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_OutgoingEmails_Subscribers_SubscriberId",
+                        column: x => x.SubscriberId,
+                        principalTable: "Subscribers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Subscriptions",
                 columns: table => new
                 {
@@ -213,6 +244,16 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                 columns: new[] { "Edition", "Status", "QueuedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_OutgoingEmails_Status_NextAttemptAt",
+                table: "OutgoingEmails",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutgoingEmails_SubscriberId",
+                table: "OutgoingEmails",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Publications_Edition_SlotUtc",
                 table: "Publications",
                 columns: new[] { "Edition", "SlotUtc" },
@@ -264,6 +305,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Deliveries");
+
+            migrationBuilder.DropTable(
+                name: "OutgoingEmails");
 
             migrationBuilder.DropTable(
                 name: "Settings");
