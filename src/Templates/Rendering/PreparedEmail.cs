@@ -44,6 +44,12 @@ public sealed class PreparedEmail
     /// <summary>True when Gmail would clip the HTML (see <see cref="GmailClipBytes"/>); such an issue should not be sent.</summary>
     public bool IsOverGmailClip => HtmlByteCount > GmailClipBytes;
 
+    /// <summary>The HTML part's segments, in order: literal text and personal slots (see <see cref="Personalize(PersonalFields, IEmailPartWriter, IEmailPartWriter)"/>).</summary>
+    public IReadOnlyList<EmailSegment> HtmlSegments => _html.Segments;
+
+    /// <summary>The text part's segments, in order: literal text and personal slots.</summary>
+    public IReadOnlyList<EmailSegment> TextSegments => _text.Segments;
+
     /// <summary>
     /// The email for one recipient: greeting with their name (or a warm nameless one), their own
     /// unsubscribe link, and their preferences link when they have one (otherwise that line is left out).
@@ -51,6 +57,34 @@ public sealed class PreparedEmail
     /// </summary>
     /// <exception cref="ArgumentException">A link is not an absolute http(s) address.</exception>
     public RenderedEmail Personalize(PersonalFields fields)
+    {
+        var (html, text) = Values(fields);
+        return new RenderedEmail(
+            Subject,
+            _html.Fill(html.Greeting, html.UnsubscribeUrl, html.PreferencesUrl),
+            _text.Fill(text.Greeting, text.UnsubscribeUrl, text.PreferencesUrl));
+    }
+
+    /// <summary>
+    /// The same email as <see cref="Personalize(PersonalFields)"/>, same rules, handed segment by segment
+    /// to a writer per part (literal segments by their index in <see cref="HtmlSegments"/> and
+    /// <see cref="TextSegments"/>), so a caller can put together its own form of the parts — e.g. from
+    /// literal segments it encoded once per issue — without assembling the strings first.
+    /// </summary>
+    /// <exception cref="ArgumentException">A link is not an absolute http(s) address.</exception>
+    public void Personalize(PersonalFields fields, IEmailPartWriter html, IEmailPartWriter text)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        ArgumentNullException.ThrowIfNull(text);
+        var (htmlValues, textValues) = Values(fields);
+        _html.Fill(html, htmlValues.Greeting, htmlValues.UnsubscribeUrl, htmlValues.PreferencesUrl);
+        _text.Fill(text, textValues.Greeting, textValues.UnsubscribeUrl, textValues.PreferencesUrl);
+    }
+
+    private readonly record struct SlotValues(string Greeting, string UnsubscribeUrl, string? PreferencesUrl);
+
+    /// <summary>One recipient's values, checked, as each part shows them: HTML-encoded for the HTML part, as written for the text.</summary>
+    private static (SlotValues Html, SlotValues Text) Values(PersonalFields fields)
     {
         ArgumentNullException.ThrowIfNull(fields);
         if (!EmailMarkdown.IsAbsoluteWebUrl(fields.UnsubscribeUrl))
@@ -64,12 +98,11 @@ public sealed class PreparedEmail
         }
 
         var greeting = Greeting(fields.Name);
-        var html = _html.Fill(
+        var html = new SlotValues(
             WebUtility.HtmlEncode(greeting),
             WebUtility.HtmlEncode(fields.UnsubscribeUrl),
             fields.PreferencesUrl is null ? null : WebUtility.HtmlEncode(fields.PreferencesUrl));
-        var text = _text.Fill(greeting, fields.UnsubscribeUrl, fields.PreferencesUrl);
-        return new RenderedEmail(Subject, html, text);
+        return (html, new SlotValues(greeting, fields.UnsubscribeUrl, fields.PreferencesUrl));
     }
 
     /// <summary>"Hi Sam," — or, without a name, a greeting that still sounds like a person wrote it.</summary>

@@ -2,8 +2,11 @@ using System.Text;
 
 namespace Newsletter.Templates.Rendering;
 
-/// <summary>The personal parts of an email, each a slot in the prepared HTML and text.</summary>
-internal enum SlotKind : byte
+/// <summary>
+/// What one segment of a prepared email part is: literal text, or one of the personal parts of an
+/// email, each a slot in the prepared HTML and text.
+/// </summary>
+public enum SlotKind : byte
 {
     Literal,
     Greeting,
@@ -13,6 +16,28 @@ internal enum SlotKind : byte
     /// <summary>Start of the part shown only when the recipient has a preferences link.</summary>
     IfPreferences,
     EndPreferences,
+}
+
+/// <summary>
+/// One segment of a prepared email part, in document order: literal text (<see cref="SlotKind.Literal"/>,
+/// the same for every recipient), or a personal slot (<see cref="Literal"/> is then empty).
+/// </summary>
+public readonly record struct EmailSegment(SlotKind Kind, string Literal);
+
+/// <summary>
+/// Receives one part of a prepared email, segment by segment, as
+/// <see cref="PreparedEmail.Personalize(PersonalFields, IEmailPartWriter, IEmailPartWriter)"/> fills it
+/// for one recipient: the literal segments by their index in the part's segments (so a writer can
+/// use something it prepared once per issue for each of them), and the recipient's values. Sections
+/// left out for this recipient are never written.
+/// </summary>
+public interface IEmailPartWriter
+{
+    /// <summary>The literal segment at <paramref name="index"/> of the part's segments.</summary>
+    void WriteLiteral(int index, string literal);
+
+    /// <summary>A personal value, already encoded for the part: HTML-encoded in the HTML part, as written in the text part.</summary>
+    void WriteValue(SlotKind slot, string value);
 }
 
 /// <summary>
@@ -72,7 +97,11 @@ internal sealed class SlottedText
     {
         _parts = parts;
         _literalLength = parts.Where(p => p.Kind == SlotKind.Literal).Sum(p => p.Literal.Length);
+        Segments = Array.AsReadOnly(parts.Select(p => new EmailSegment(p.Kind, p.Literal)).ToArray());
     }
+
+    /// <summary>The segments in document order; <see cref="IEmailPartWriter.WriteLiteral"/> indexes into this list.</summary>
+    public IReadOnlyList<EmailSegment> Segments { get; }
 
     /// <summary>How many times each slot kind appears (for sizing the output).</summary>
     public int Count(SlotKind kind) => _parts.Count(p => p.Kind == kind);
@@ -166,7 +195,19 @@ internal sealed class SlottedText
     /// <summary>Fills the slots with values already encoded for this document (HTML-encoded for HTML, raw for text).</summary>
     public string Fill(string greeting, string unsubscribeUrl, string? preferencesUrl)
     {
-        var builder = new StringBuilder(_literalLength + 64 + (2 * (unsubscribeUrl.Length + (preferencesUrl?.Length ?? 0))));
+        var writer = new BuilderWriter(_literalLength + 64 + (2 * (unsubscribeUrl.Length + (preferencesUrl?.Length ?? 0))));
+        Fill(writer, greeting, unsubscribeUrl, preferencesUrl);
+        return writer.ToString();
+    }
+
+    /// <summary>
+    /// Walks the document for one recipient, handing <paramref name="writer"/> each literal segment and
+    /// each value (already encoded for this document) in order. The conditional preferences section is
+    /// skipped whole when there is no preferences link. The one place these rules live: every way of
+    /// filling a prepared email goes through here.
+    /// </summary>
+    public void Fill(IEmailPartWriter writer, string greeting, string unsubscribeUrl, string? preferencesUrl)
+    {
         var parts = _parts;
         for (var i = 0; i < parts.Length; i++)
         {
@@ -174,16 +215,16 @@ internal sealed class SlottedText
             switch (part.Kind)
             {
                 case SlotKind.Literal:
-                    builder.Append(part.Literal);
+                    writer.WriteLiteral(i, part.Literal);
                     break;
                 case SlotKind.Greeting:
-                    builder.Append(greeting);
+                    writer.WriteValue(SlotKind.Greeting, greeting);
                     break;
                 case SlotKind.UnsubscribeUrl:
-                    builder.Append(unsubscribeUrl);
+                    writer.WriteValue(SlotKind.UnsubscribeUrl, unsubscribeUrl);
                     break;
-                case SlotKind.PreferencesUrl:
-                    builder.Append(preferencesUrl);
+                case SlotKind.PreferencesUrl when preferencesUrl is not null:
+                    writer.WriteValue(SlotKind.PreferencesUrl, preferencesUrl);
                     break;
                 case SlotKind.IfPreferences when preferencesUrl is null:
                     // Skip the whole conditional section; the loop's i++ lands just after its end marker.
@@ -191,8 +232,18 @@ internal sealed class SlottedText
                     break;
             }
         }
+    }
 
-        return builder.ToString();
+    /// <summary>Fills into a string.</summary>
+    private sealed class BuilderWriter(int capacity) : IEmailPartWriter
+    {
+        private readonly StringBuilder _builder = new(capacity);
+
+        public void WriteLiteral(int index, string literal) => _builder.Append(literal);
+
+        public void WriteValue(SlotKind slot, string value) => _builder.Append(value);
+
+        public override string ToString() => _builder.ToString();
     }
 
     private readonly record struct Part(SlotKind Kind, string Literal, int SkipTo)

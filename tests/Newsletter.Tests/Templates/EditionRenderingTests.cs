@@ -254,17 +254,19 @@ public class EditionRenderingTests
     }
 
     [Fact]
-    public async Task Warming_up_compiles_every_template_so_later_issues_render_quickly()
+    public async Task Warming_up_compiles_every_template_and_lets_go_of_the_compiler_references()
     {
         await SampleIssues.Renderer.WarmUpAsync();
 
-        var started = System.Diagnostics.Stopwatch.StartNew();
+        // RazorLight's private reference list was found and emptied; after an upgrade that renames it
+        // this fails, and the memory note in RazorEmailRenderer needs a new look.
+        Assert.True(RazorEmailRenderer.CompilerMemoryReleased);
+        // Every edition still renders from the compiled templates once the references are gone.
         foreach (var edition in new[] { "fact", "tip", "spotlight" })
         {
-            await SampleIssues.Renderer.PrepareAsync(SampleIssues.Edition(edition));
+            var prepared = await SampleIssues.Renderer.PrepareAsync(SampleIssues.Edition(edition));
+            Assert.Contains("</html>", prepared.Personalize(new PersonalFields("Sam", "https://example.org/u/t")).Html, StringComparison.OrdinalIgnoreCase);
         }
-
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"three warm renders took {started.Elapsed}");
     }
 
     [Fact]
