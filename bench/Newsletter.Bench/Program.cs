@@ -33,6 +33,7 @@ namespace Newsletter.Bench
         public string Work { get; init; } = Path.Combine(Path.GetTempPath(), "newsletter-bench");
         public string Db { get; init; } = "";
         public string? Markdown { get; init; }
+        public int SinkPid { get; init; }
 
         public static BenchOptions Parse(string[] args)
         {
@@ -57,6 +58,7 @@ namespace Newsletter.Bench
                     "--work" => o with { Work = value },
                     "--db" => o with { Db = value },
                     "--markdown" => o with { Markdown = value },
+                    "--sink-pid" => o with { SinkPid = int.Parse(value, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
             }
@@ -66,7 +68,7 @@ namespace Newsletter.Bench
         public IEnumerable<string> ChildArgs(string mode, int size, string db) =>
         [
             mode, "--size", $"{size}", "--db", db, "--port", $"{Port}", "--connections", $"{Connections}",
-            "--html-bytes", $"{HtmlBytes}",
+            "--html-bytes", $"{HtmlBytes}", "--sink-pid", $"{SinkPid}",
         ];
     }
 
@@ -80,8 +82,11 @@ namespace Newsletter.Bench
         double PeakRssMb,
         Dictionary<string, double> MicrosPerRecipient);
 
+    /// <param name="CpuMicrosPerMessage">CPU time of the send process (all threads) per message sent, over the edition's send.</param>
+    /// <param name="SinkCpuMicrosPerMessage">CPU time of smtp-sink per message over the same interval (0 when unknown).</param>
     internal sealed record EditionResult(
-        string Edition, int Sent, int Failed, double SnapshotSeconds, double EndToEndSeconds, double MessagesPerSecond, double MaxRssMb);
+        string Edition, int Sent, int Failed, double SnapshotSeconds, double EndToEndSeconds, double MessagesPerSecond, double MaxRssMb,
+        double CpuMicrosPerMessage = 0, double SinkCpuMicrosPerMessage = 0);
 
     internal static class Orchestrator
     {
@@ -116,7 +121,7 @@ namespace Newsletter.Bench
                     Console.WriteLine($"\n== {size:N0} subscribers");
                     var seed = await Child.RunAsync(o.ChildArgs("seed", size, db));
                     Console.WriteLine(seed.Last);
-                    var send = await Child.RunAsync(o.ChildArgs("send", size, db));
+                    var send = await Child.RunAsync((o with { SinkPid = sinkProcess.Id }).ChildArgs("send", size, db));
                     var result = JsonSerializer.Deserialize<SendResult>(send.Last["RESULT ".Length..])!;
                     var sourceRate = await SmtpSourceAsync(source, o, result.MessageBytes, reuse: true);
                     var sourceNew = await SmtpSourceAsync(source, o, result.MessageBytes, reuse: false);
@@ -154,13 +159,13 @@ namespace Newsletter.Bench
         private static string Report(BenchOptions o, string machine, List<(SendResult Send, double Source, double SourceNew)> rows)
         {
             var b = new StringBuilder();
-            b.AppendLine("| subscribers | edition | snapshot | publication → last accepted | msgs/s | smtp-source -d msgs/s | ratio | peak RSS (send) |");
-            b.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+            b.AppendLine("| subscribers | edition | snapshot | publication → last accepted | msgs/s | smtp-source -d msgs/s | ratio | peak RSS (send) | CPU µs/msg (send process) | CPU µs/msg (smtp-sink) |");
+            b.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var (send, source, _) in rows)
             {
                 foreach (var e in send.Editions)
                 {
-                    b.AppendLine($"| {send.Recipients:N0} | {e.Edition} | {e.SnapshotSeconds * 1000:0} ms | {e.EndToEndSeconds:0.00} s | {e.MessagesPerSecond:0} | {source:0} | {e.MessagesPerSecond / source:0.00} | {e.MaxRssMb:0} MB |");
+                    b.AppendLine($"| {send.Recipients:N0} | {e.Edition} | {e.SnapshotSeconds * 1000:0} ms | {e.EndToEndSeconds:0.00} s | {e.MessagesPerSecond:0} | {source:0} | {e.MessagesPerSecond / source:0.00} | {e.MaxRssMb:0} MB | {e.CpuMicrosPerMessage:0} | {e.SinkCpuMicrosPerMessage:0} |");
                 }
             }
             b.AppendLine();
@@ -245,6 +250,23 @@ namespace Newsletter.Bench
                 : null;
             return $"{Environment.ProcessorCount} cores, {cpu ?? "unknown CPU"}, {os ?? Environment.OSVersion.ToString()}, " +
                    $".NET {Environment.Version}";
+        }
+
+        /// <summary>User + system CPU time of a process, from /proc/PID/stat (clock ticks of 10 ms); zero when unavailable.</summary>
+        public static TimeSpan CpuTime(int pid)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based).
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                return TimeSpan.FromMilliseconds(ticks * 10);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return TimeSpan.Zero;
+            }
         }
 
         /// <summary>A field of /proc/PID/status in kB (0 when unavailable).</summary>

@@ -91,7 +91,10 @@ public sealed class DeliveryEngine(
         }
 
         var o = deliveryOptions.Value;
-        var run = new Run(publication, edition, prepared, new Throttle(o, time));
+        await using var outcomesScope = scopes.CreateAsyncScope();
+        await using var sharedOutcomes = await OutcomeWriter.OpenSharedAsync(
+            outcomesScope.ServiceProvider.GetRequiredService<NewsletterDbContext>(), o.OutcomeDurability, cancellationToken);
+        var run = new Run(publication, edition, new EncodedEmail(prepared), new Throttle(o, time)) { SharedOutcomes = sharedOutcomes };
         await using (var scope = scopes.CreateAsyncScope())
         {
             var outstanding = (await PublicationProgress.ReadAsync(
@@ -117,8 +120,10 @@ public sealed class DeliveryEngine(
 
         logger.LogInformation("Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
             publicationId, publication.Edition, issue.Id, issue.Subject, o.Connections);
+        // Each sender on a thread of its own: a message's path (build, send, record) is blocking I/O
+        // end to end, with no thread switch between messages (see SenderThread).
         var workers = Enumerable.Range(0, o.Connections)
-            .Select(i => Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
+            .Select(i => SenderThread.RunAsync(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), $"sender {publicationId}/{i}"))
             .ToList();
         try
         {
@@ -148,7 +153,7 @@ public sealed class DeliveryEngine(
     }
 
     /// <summary>What the senders of one run share.</summary>
-    private sealed class Run(Publication publication, EditionOptions edition, PreparedEmail prepared, Throttle throttle)
+    private sealed class Run(Publication publication, EditionOptions edition, EncodedEmail email, Throttle throttle)
     {
         private int _sent;
         private int _unflushedErrors;
@@ -157,8 +162,12 @@ public sealed class DeliveryEngine(
 
         public Publication Publication { get; } = publication;
         public EditionOptions Edition { get; } = edition;
-        public PreparedEmail Prepared { get; } = prepared;
+        /// <summary>The issue rendered and its literal text encoded once for the whole run; per recipient only the personal values.</summary>
+        public EncodedEmail Email { get; } = email;
         public Throttle Throttle { get; } = throttle;
+
+        /// <summary>On SQLite, the one outcome writer the run's senders share (see <see cref="OutcomeWriter"/>).</summary>
+        public OutcomeWriter? SharedOutcomes { get; init; }
         public Stopwatch Clock { get; } = Stopwatch.StartNew();
 
         /// <summary>One claim at a time per run: senders of one process never race each other for rows.</summary>
@@ -229,7 +238,10 @@ public sealed class DeliveryEngine(
         OutcomeWriter? writer = null;
         try
         {
+            // The sender's own connection stays open for its queries (and, where there is no shared
+            // writer, its outcomes); on SQLite the run's senders record outcomes through one writer.
             writer = await OutcomeWriter.OpenAsync(db, o.OutcomeDurability, stopping);
+            var outcomes = run.SharedOutcomes ?? writer;
             while (!stopping.IsCancellationRequested && !run.Stopped)
             {
                 if (number >= run.Throttle.AllowedConnections)
@@ -269,7 +281,7 @@ public sealed class DeliveryEngine(
                 }
                 try
                 {
-                    await SendBatchAsync(db, writer, run, sender, batch, stopping, hardStop);
+                    await SendBatchAsync(db, outcomes, run, sender, batch, stopping, hardStop);
                 }
                 finally
                 {
@@ -297,6 +309,11 @@ public sealed class DeliveryEngine(
         public int Number { get; } = number;
         public IDisposable? Slot { get; set; }
         public IMailConnection? Connection { get; set; }
+
+        /// <summary>This sender's message for the run's issue, refilled per recipient (<see cref="MessageFactory.SenderMessage"/>).</summary>
+        public MessageFactory.SenderMessage? Message { get; set; }
+
+        public EncodedBodyBuffers Buffers { get; } = new();
         public int ConnectFailures { get; set; }
 
         public async Task CloseAsync()
@@ -387,10 +404,14 @@ public sealed class DeliveryEngine(
                 }
 
                 await pacer.AcquireMessageAsync(stopping);
+                // The link is signed once and used for the body and the List-Unsubscribe header alike.
                 var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition);
-                var email = run.Prepared.Personalize(new PersonalFields(recipient.Name, unsubscribe));
+                // The sender's own message and body buffers, filled again for each recipient: the
+                // previous message has been answered and recorded by now.
+                var body = run.Email.Personalize(new PersonalFields(recipient.Name, unsubscribe), sender.Buffers);
                 var to = new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name);
-                var message = messages.Build(run.Edition, email, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
+                sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject);
+                var message = sender.Message.Fill(body, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
 
                 SendResult result;
                 try

@@ -22,6 +22,11 @@ namespace Newsletter.Worker.Delivery;
 /// bound (each sender still waits for its own outcome), but with SQLite in WAL mode and
 /// <c>synchronous=NORMAL</c> a commit costs tens of microseconds, so there is nothing left to
 /// amortise. <see cref="OutcomeDurability.PowerLoss"/> turns on an fsync per outcome instead.</para>
+/// <para>On SQLite the senders of a run share one writer (<see cref="OpenSharedAsync"/>), taking
+/// turns: SQLite has one writer at a time anyway, and with a connection each, every commit found the
+/// write lock taken about as often as not — SQLite's busy handler then sleeps a millisecond or more —
+/// and emptied the other connections' page caches (their next update read its pages back from the
+/// file). Each sender still waits for its own outcome to be committed before it sends again.</para>
 /// </remarks>
 internal sealed class OutcomeWriter : IAsyncDisposable
 {
@@ -45,17 +50,34 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     private readonly Prepared _finish;
     private readonly Prepared _retry;
 
-    private OutcomeWriter(NewsletterDbContext db, Prepared finish, Prepared retry)
+    /// <summary>Held while a statement of a shared writer runs (null: one sender's own writer).</summary>
+    private readonly object? _turn;
+
+    private OutcomeWriter(NewsletterDbContext db, Prepared finish, Prepared retry, bool shared)
     {
         _db = db;
         _finish = finish;
         _retry = retry;
+        _turn = shared ? new object() : null;
     }
+
+    /// <summary>
+    /// On SQLite, one writer for all the senders of a run, on its own connection (of
+    /// <paramref name="db"/>, which the caller keeps for the run); elsewhere null, and each sender
+    /// opens its own (SQL Server takes writes in parallel).
+    /// </summary>
+    public static async Task<OutcomeWriter?> OpenSharedAsync(
+        NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken) =>
+        db.Database.IsSqlite() ? await OpenAsync(db, durability, cancellationToken, shared: true) : null;
 
     /// <summary>Opens <paramref name="db"/>'s connection for the sender's lifetime (EF reuses it for
     /// the sender's other queries) and prepares the commands.</summary>
-    public static async Task<OutcomeWriter> OpenAsync(
-        NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken)
+    public static Task<OutcomeWriter> OpenAsync(
+        NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken) =>
+        OpenAsync(db, durability, cancellationToken, shared: false);
+
+    private static async Task<OutcomeWriter> OpenAsync(
+        NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken, bool shared)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = db.Database.GetDbConnection();
@@ -75,18 +97,33 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         var retry = new Prepared(connection, RetrySql, withNext: true);
         await finish.Command.PrepareAsync(cancellationToken);
         await retry.Command.PrepareAsync(cancellationToken);
-        return new OutcomeWriter(db, finish, retry);
+        return new OutcomeWriter(db, finish, retry, shared);
     }
 
     /// <summary>Gives the row its final outcome (sent, failed, skipped). Conditional on still holding
     /// the lease: if it expired and another sender took the row, that sender's outcome stands.</summary>
     public Task<int> FinishAsync(
         long id, string lease, DeliveryStatus status, int attempts, DateTime now, int? code, string result) =>
-        _finish.ExecuteAsync(id, lease, status, attempts, now, null, code, result);
+        Execute(_finish, id, lease, status, attempts, now, null, code, result);
 
     /// <summary>Puts the row back in the pool for another attempt at <paramref name="next"/>.</summary>
     public Task<int> RetryAsync(long id, string lease, int attempts, DateTime now, DateTime next, int? code, string result) =>
-        _retry.ExecuteAsync(id, lease, DeliveryStatus.Pending, attempts, now, next, code, result);
+        Execute(_retry, id, lease, DeliveryStatus.Pending, attempts, now, next, code, result);
+
+    private Task<int> Execute(
+        Prepared command, long id, string lease, DeliveryStatus status, int attempts, DateTime now, DateTime? next, int? code, string result)
+    {
+        if (_turn is null)
+        {
+            return command.ExecuteAsync(id, lease, status, attempts, now, next, code, result);
+        }
+        // Shared (SQLite only): Microsoft.Data.Sqlite runs statements synchronously, so the turn
+        // covers binding and executing, and the statement is committed when the lock is let go.
+        lock (_turn)
+        {
+            return Task.FromResult(command.Execute(id, lease, status, attempts, now, next, code, result));
+        }
+    }
 
     /// <summary>One prepared statement and its parameters, rebound per message.</summary>
     private sealed class Prepared
@@ -127,6 +164,21 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         public Task<int> ExecuteAsync(
             long id, string lease, DeliveryStatus status, int attempts, DateTime now, DateTime? next, int? code, string result)
         {
+            Bind(id, lease, status, attempts, now, next, code, result);
+            // Not cancellable on purpose: once the server has answered, its answer is recorded.
+            return Command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+
+        public int Execute(
+            long id, string lease, DeliveryStatus status, int attempts, DateTime now, DateTime? next, int? code, string result)
+        {
+            Bind(id, lease, status, attempts, now, next, code, result);
+            return Command.ExecuteNonQuery();
+        }
+
+        private void Bind(
+            long id, string lease, DeliveryStatus status, int attempts, DateTime now, DateTime? next, int? code, string result)
+        {
             _status.Value = (int)status;
             _attempts.Value = attempts;
             _now.Value = now;
@@ -138,8 +190,6 @@ internal sealed class OutcomeWriter : IAsyncDisposable
             _result.Value = result.Length <= MaxResultLength ? result : result[..MaxResultLength];
             _id.Value = id;
             _lease.Value = lease;
-            // Not cancellable on purpose: once the server has answered, its answer is recorded.
-            return Command.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
 
