@@ -88,8 +88,8 @@ internal sealed class OutcomeWriter : IAsyncDisposable
             // SQLite's own busy handler (short sleeps) before Microsoft.Data.Sqlite's retry loop
             // when another process holds the write lock.
             pragma.CommandText = durability == OutcomeDurability.PowerLoss
-                ? "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
-                : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
+                ? "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=20000;"
+                : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=20000;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -117,11 +117,109 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         {
             return command.ExecuteAsync(id, lease, status, attempts, now, next, code, result);
         }
-        // Shared (SQLite only): Microsoft.Data.Sqlite runs statements synchronously, so the turn
-        // covers binding and executing, and the statement is committed when the lock is let go.
+        // Shared (SQLite only): group commit. The outcome joins the queue; whoever holds the turn
+        // writes everything queued in one transaction, so senders that finish together share one
+        // commit (one WAL append and its locks instead of one each). Every sender still returns only
+        // once its own outcome is committed. Microsoft.Data.Sqlite runs statements synchronously,
+        // so the turn is an ordinary lock.
+        var outcome = new Outcome(command, id, lease, status, attempts, now, next, code, result);
+        lock (_queue)
+        {
+            _queue.Add(outcome);
+        }
         lock (_turn)
         {
-            return Task.FromResult(command.Execute(id, lease, status, attempts, now, next, code, result));
+            if (!outcome.Done)
+            {
+                List<Outcome> group;
+                lock (_queue)
+                {
+                    group = [.. _queue];
+                    _queue.Clear();
+                }
+                CommitGroup(group);
+            }
+        }
+        return outcome.Error is { } error ? Task.FromException<int>(error) : Task.FromResult(outcome.Rows);
+    }
+
+    private readonly List<Outcome> _queue = [];
+
+    /// <summary>One sender's outcome waiting for the turn; filled in by whoever commits it.</summary>
+    private sealed class Outcome(
+        Prepared command, long id, string lease, DeliveryStatus status, int attempts, DateTime now, DateTime? next, int? code, string result)
+    {
+        public bool Done { get; set; }
+        public int Rows { get; set; }
+        public Exception? Error { get; set; }
+
+        public int Execute() => command.Execute(id, lease, status, attempts, now, next, code, result);
+    }
+
+    /// <summary>Runs under the turn: one statement on its own, or several in one transaction.</summary>
+    private void CommitGroup(List<Outcome> group)
+    {
+        if (group.Count == 1)
+        {
+            var only = group[0];
+            try
+            {
+                only.Rows = only.Execute();
+            }
+            catch (DbException ex)
+            {
+                only.Error = ex;
+            }
+            only.Done = true;
+            return;
+        }
+
+        DbTransaction? transaction = null;
+        try
+        {
+            transaction = _finish.Command.Connection!.BeginTransaction();
+            _finish.Command.Transaction = transaction;
+            _retry.Command.Transaction = transaction;
+            foreach (var outcome in group)
+            {
+                try
+                {
+                    outcome.Rows = outcome.Execute();
+                }
+                catch (DbException ex)
+                {
+                    // This row keeps its lease and is retried when the lease expires; the others commit.
+                    outcome.Error = ex;
+                    outcome.Rows = 0;
+                }
+            }
+            transaction.Commit();
+        }
+        catch (DbException ex)
+        {
+            // Nothing of the group is committed: every sender in it hears so.
+            foreach (var outcome in group)
+            {
+                outcome.Error ??= ex;
+            }
+            try
+            {
+                transaction?.Rollback();
+            }
+            catch (DbException)
+            {
+                // Already rolled back by SQLite.
+            }
+        }
+        finally
+        {
+            _finish.Command.Transaction = null;
+            _retry.Command.Transaction = null;
+            transaction?.Dispose();
+            foreach (var outcome in group)
+            {
+                outcome.Done = true;
+            }
         }
     }
 

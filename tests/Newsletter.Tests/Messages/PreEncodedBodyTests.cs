@@ -97,6 +97,51 @@ public sealed class PreEncodedBodyTests
     }
 
     [Fact]
+    public async Task The_raw_write_short_cut_produces_exactly_the_bytes_mimekit_would()
+    {
+        var prepared = await MessageKit.PrepareAsync(MessageKit.Sample("monthly-spotlight"));
+        var (recipient, fields) = Readers()[4];
+        var body = new EncodedEmail(prepared).Personalize(fields);
+        var message = MessageKit.Factory().Build(MessageKit.Editions().Get("monthly-spotlight"), prepared.Subject, body, recipient, fields.UnsubscribeUrl, "1.5.1");
+        var parts = ((Multipart)message.Body!).OfType<TextPart>().ToList();
+        Assert.Equal(2, parts.Count);
+
+        foreach (var part in parts)
+        {
+            Assert.IsType<PreEncodedTextPart>(part);
+            // MimeKit's own part with the same headers and the same already-encoded content.
+            var plain = new TextPart(part.ContentType.MediaSubtype) { ContentTransferEncoding = ContentEncoding.QuotedPrintable, Content = part.Content };
+            plain.ContentType.Charset = part.ContentType.Charset;
+            Assert.Equal(part.Headers.Select(h => h.ToString()), plain.Headers.Select(h => h.ToString()));
+
+            foreach (var format in new[] { NewLineFormat.Dos, NewLineFormat.Unix })
+            {
+                var options = FormatOptions.Default.Clone();
+                options.NewLineFormat = format;
+                foreach (var contentOnly in new[] { false, true })
+                {
+                    Assert.Equal(Write(plain, options, contentOnly), Write(part, options, contentOnly));
+                    Assert.Equal(Write(plain, options, contentOnly), await WriteAsync(part, options, contentOnly));
+                }
+            }
+        }
+
+        static string Write(MimeEntity entity, FormatOptions options, bool contentOnly)
+        {
+            using var stream = new MemoryStream();
+            entity.WriteTo(options, stream, contentOnly);
+            return Encoding.ASCII.GetString(stream.ToArray());
+        }
+
+        static async Task<string> WriteAsync(MimeEntity entity, FormatOptions options, bool contentOnly)
+        {
+            using var stream = new MemoryStream();
+            await entity.WriteToAsync(options, stream, contentOnly);
+            return Encoding.ASCII.GetString(stream.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task A_pre_encoded_message_signed_with_dkim_still_verifies_after_a_real_smtp_server()
     {
         var (privatePem, publicPem) = MessageKit.NewRsaKey();
