@@ -408,7 +408,8 @@ public sealed class DeliveryEngine(
                 var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition);
                 // The sender's own message and body buffers, filled again for each recipient: the
                 // previous message has been answered and recorded by now.
-                var body = run.Email.Personalize(new PersonalFields(recipient.Name, unsubscribe), sender.Buffers);
+                var body = run.Email.Personalize(
+                    new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId)), sender.Buffers);
                 var to = new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name);
                 sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject);
                 var message = sender.Message.Fill(body, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");

@@ -18,15 +18,16 @@ namespace Newsletter.Worker.Delivery;
 /// <c>@</c> parameters); it names the same columns the EF model maps.</para>
 /// <para>Why not batch outcome writes: a batch recorded after several messages would, after a hard
 /// crash, leave every message of the batch unrecorded, and each would be mailed again: more than
-/// the one duplicate per connection the README promises. Group commit across senders would keep the
-/// bound (each sender still waits for its own outcome), but with SQLite in WAL mode and
-/// <c>synchronous=NORMAL</c> a commit costs tens of microseconds, so there is nothing left to
-/// amortise. <see cref="OutcomeDurability.PowerLoss"/> turns on an fsync per outcome instead.</para>
-/// <para>On SQLite the senders of a run share one writer (<see cref="OpenSharedAsync"/>), taking
-/// turns: SQLite has one writer at a time anyway, and with a connection each, every commit found the
-/// write lock taken about as often as not — SQLite's busy handler then sleeps a millisecond or more —
-/// and emptied the other connections' page caches (their next update read its pages back from the
-/// file). Each sender still waits for its own outcome to be committed before it sends again.</para>
+/// the one duplicate per connection the README promises. <see cref="OutcomeDurability.PowerLoss"/>
+/// turns on an fsync per commit.</para>
+/// <para>On SQLite the senders of a run share one writer (<see cref="OpenSharedAsync"/>) with group
+/// commit: SQLite has one writer at a time anyway, and with a connection each, every commit found the
+/// write lock taken about as often as not (SQLite's busy handler then sleeps a millisecond or more)
+/// and emptied the other connections' page caches. Outcomes that arrive while another commit runs are
+/// committed together in one transaction, which keeps the bound: each sender still waits for its own
+/// outcome to be committed before it sends again. The shared connection checkpoints the WAL every
+/// 20,000 pages rather than SQLite's 1,000, so the sender that happens to cross the mark (and
+/// holds up the others while it copies pages and fsyncs) does so a twentieth as often.</para>
 /// </remarks>
 internal sealed class OutcomeWriter : IAsyncDisposable
 {

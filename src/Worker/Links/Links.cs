@@ -13,6 +13,14 @@ public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptio
     public string Unsubscribe(int subscriberId, string edition) =>
         $"{options.Value.BaseUrl}/unsubscribe/{signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition))}";
 
+    /// <summary>The subscriber's preferences page (never expires: it sits in every email).</summary>
+    public string Preferences(int subscriberId) => $"{options.Value.BaseUrl}{PreferencesPath(subscriberId)}";
+
+    /// <summary>For links on our own pages: relative, so they work whatever address the page was reached by.</summary>
+    public string PreferencesPath(int subscriberId) => $"/preferences/{PreferencesToken(subscriberId)}";
+
+    public string PreferencesToken(int subscriberId) => signer.Sign(new LinkToken(TokenPurpose.Preferences, subscriberId, ""));
+
     public LinkTokenSigner Signer => signer;
 }
 

@@ -52,6 +52,19 @@ public sealed class EndToEndSmtpTests
         {
             using var client = web.CreateNoRedirectClient();
 
+            // Each message carries the reader's own preferences link, in both parts; it opens their page.
+            foreach (var received in first)
+            {
+                var alternative = (MultipartAlternative)received.Message.Body!;
+                var html = ((TextPart)alternative[^1]).Text;
+                var match = System.Text.RegularExpressions.Regex.Match(html, @"https://news\.example\.org(/preferences/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)");
+                Assert.True(match.Success, $"no preferences link in the message to {received.RcptTo[0]}");
+                Assert.Contains(match.Value, ((TextPart)alternative[0]).Text, StringComparison.Ordinal);
+                using var preferences = await client.GetAsync(match.Groups[1].Value);
+                Assert.Equal(HttpStatusCode.OK, preferences.StatusCode);
+                Assert.Contains(received.RcptTo[0], await preferences.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
             // GET shows a page with a form and changes nothing (link scanners prefetch).
             using (var page = await client.GetAsync(UnsubscribePath(tokens["a@example.org"])))
             {
