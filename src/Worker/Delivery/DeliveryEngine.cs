@@ -408,11 +408,30 @@ public sealed class DeliveryEngine(
                 var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition);
                 // The sender's own message and body buffers, filled again for each recipient: the
                 // previous message has been answered and recorded by now.
-                var body = run.Email.Personalize(
-                    new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId)), sender.Buffers);
                 var to = new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name);
-                sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject);
-                var message = sender.Message.Fill(body, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
+                MimeMessage message;
+                MailboxAddress envelopeTo;
+                try
+                {
+                    var body = run.Email.Personalize(
+                        new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId)), sender.Buffers);
+                    sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject);
+                    message = sender.Message.Fill(body, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
+                    envelopeTo = new MailboxAddress(recipient.Name, recipient.Email);
+                }
+                catch (Exception ex) when (ex is ArgumentException or ParseException)
+                {
+                    // This one recipient's message cannot be built (a stored address that is not one
+                    // mailbox, from before validation or a hand edit): a permanent failure of this
+                    // delivery, recorded with the reason; the rest of the send goes on.
+                    await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, delivery.Attempts + 1, now, null,
+                        $"not sent: {ex.Message}");
+                    run.CountError(ex.Message);
+                    logger.LogWarning("Publication {PublicationId}: delivery {DeliveryId} to subscriber {SubscriberId} not sent: {Error}",
+                        publicationId, delivery.Id, delivery.SubscriberId, ex.Message);
+                    next++;
+                    continue;
+                }
 
                 SendResult result;
                 try
@@ -420,7 +439,7 @@ public sealed class DeliveryEngine(
                     // Checkpoint: handed to the server. From here until the outcome is recorded
                     // this connection's message is the one a hard crash could duplicate.
                     result = await sender.Connection.SendAsync(message, messages.EnvelopeFrom(run.Edition, to, publicationId),
-                        new MailboxAddress(recipient.Name, recipient.Email), hardStop);
+                        envelopeTo, hardStop);
                 }
                 catch (OperationCanceledException)
                 {

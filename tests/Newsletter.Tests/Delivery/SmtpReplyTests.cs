@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Delivery;
@@ -53,6 +54,30 @@ public sealed class SmtpReplyTests
         await world.RunAsync(second);
         Assert.Equal(5, (await world.DeliveriesAsync(second)).Count);
         Assert.Equal(1, world.Smtp.RcptAttempts(gone));
+    }
+
+    [Fact]
+    public async Task A_stored_address_that_is_not_one_mailbox_fails_that_delivery_only_and_the_send_goes_on()
+    {
+        await using var world = await DeliveryWorld.StartAsync();
+        await world.AddSubscribersAsync(5);
+        // As if edited by hand or imported before validation: a list where one address belongs.
+        await using (var db = world.App.OpenDb())
+        {
+            await db.Subscribers.Where(s => s.Id == 3)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Email, "reader3@example.org, someone-else@example.org"));
+        }
+        var publicationId = await world.PublishAsync();
+
+        var final = await world.RunAsync(publicationId);
+
+        Assert.Equal((4, 1), (final.Sent, final.Failed));
+        var failed = Assert.Single(await world.DeliveriesAsync(publicationId), d => d.Status == DeliveryStatus.Failed);
+        Assert.Equal(3, failed.SubscriberId);
+        Assert.StartsWith("not sent:", failed.LastResult, StringComparison.Ordinal);
+        Assert.DoesNotContain(world.Smtp.Messages.SelectMany(m => m.RcptTo), r => r.Contains("someone-else", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(4, world.Smtp.Messages.Count);
+        Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
     }
 
     [Fact]
