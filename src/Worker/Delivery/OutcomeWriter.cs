@@ -167,7 +167,7 @@ internal sealed class OutcomeWriter : IAsyncDisposable
             {
                 only.Rows = only.Execute();
             }
-            catch (DbException ex)
+            catch (Exception ex)
             {
                 only.Error = ex;
             }
@@ -196,9 +196,12 @@ internal sealed class OutcomeWriter : IAsyncDisposable
             }
             transaction.Commit();
         }
-        catch (DbException ex)
+        catch (Exception ex)
         {
-            // Nothing of the group is committed: every sender in it hears so.
+            // Nothing of the group is committed: every sender in it hears so. Not only DbException:
+            // when SQLite rolls the whole transaction back itself (SQLITE_FULL, IOERR, NOMEM), the
+            // next statement or the commit throws InvalidOperationException, and outcomes that had
+            // already run must not be reported as saved.
             foreach (var outcome in group)
             {
                 outcome.Error ??= ex;
@@ -207,7 +210,7 @@ internal sealed class OutcomeWriter : IAsyncDisposable
             {
                 transaction?.Rollback();
             }
-            catch (DbException)
+            catch (Exception rollback) when (rollback is DbException or InvalidOperationException)
             {
                 // Already rolled back by SQLite.
             }
