@@ -8,6 +8,7 @@ using Newsletter.Bench;
 // list size runs a "seed" child (creates the subscribers) and a "send" child (publishes one issue
 // of each edition through real SMTP and measures), then smtp-source against the same sink with the
 // same connection count and message size, and prints the comparison. See docs/benchmarks.md.
+// The import benchmark is the "import" mode (scripts/bench import --rows 10000,100000): see ImportRun.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -16,6 +17,9 @@ return options.Mode switch
 {
     "seed" => await SendRun.SeedAsync(options),
     "send" => await SendRun.SendAsync(options),
+    "import" => await ImportRun.RunAsync(options),
+    "import-run" => await ImportRun.CommandChildAsync(options),
+    "import-baseline" => await ImportRun.BaselineChildAsync(options),
     _ => await Orchestrator.RunAsync(options),
 };
 
@@ -34,6 +38,12 @@ namespace Newsletter.Bench
         public string Db { get; init; } = "";
         public string? Markdown { get; init; }
         public int SinkPid { get; init; }
+
+        // The import benchmark (mode "import") and its children.
+        public int[] Rows { get; init; } = [100_000];
+        public string Csv { get; init; } = "";
+        public bool DryRun { get; init; }
+        public string Step { get; init; } = "";
 
         public static BenchOptions Parse(string[] args)
         {
@@ -59,6 +69,10 @@ namespace Newsletter.Bench
                     "--db" => o with { Db = value },
                     "--markdown" => o with { Markdown = value },
                     "--sink-pid" => o with { SinkPid = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--rows" => o with { Rows = value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() },
+                    "--csv" => o with { Csv = value },
+                    "--dry-run" => o with { DryRun = bool.Parse(value) },
+                    "--step" => o with { Step = value },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
             }

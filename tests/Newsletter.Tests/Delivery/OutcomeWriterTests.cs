@@ -81,15 +81,8 @@ public sealed class OutcomeWriterTests
     {
         await using var app = await CreateDatabaseAsync();
         var plan = await SeedAsync(app, i => i % 11 == 4 ? Kind.Poison : i % 3 == 0 ? Kind.Retry : Kind.Finish);
-        await using (var db = app.OpenDb())
-        {
-            // RAISE(ABORT) undoes the one statement and leaves the surrounding transaction open.
-            await db.Database.ExecuteSqlRawAsync("""
-                CREATE TRIGGER "PoisonOutcome" BEFORE UPDATE ON "Deliveries"
-                WHEN NEW."LastResult" LIKE 'poison%'
-                BEGIN SELECT RAISE(ABORT, 'poisoned outcome'); END;
-                """);
-        }
+        // RAISE(ABORT) undoes the one statement and leaves the surrounding transaction open.
+        await PoisonAsync(app, "ABORT, 'poisoned outcome'");
 
         var results = await RunSharedAsync(app, plan);
 
@@ -117,14 +110,7 @@ public sealed class OutcomeWriterTests
     {
         await using var app = await CreateDatabaseAsync();
         var plan = await SeedAsync(app, i => i % 50 == 17 ? Kind.Poison : Kind.Finish);
-        await using (var db = app.OpenDb())
-        {
-            await db.Database.ExecuteSqlRawAsync("""
-                CREATE TRIGGER "PoisonGroup" BEFORE UPDATE ON "Deliveries"
-                WHEN NEW."LastResult" LIKE 'poison%'
-                BEGIN SELECT RAISE(ROLLBACK, 'poisoned group'); END;
-                """);
-        }
+        await PoisonAsync(app, "ROLLBACK, 'poisoned group'");
 
         // The run itself checks that every outcome reported as 1 was committed when its caller heard so.
         var results = await RunSharedAsync(app, plan);
@@ -218,6 +204,19 @@ public sealed class OutcomeWriterTests
     }
 
     /// <summary>A test's own SQLite file, migrated (and put in WAL mode) by a host built as the CLI builds it.</summary>
+    /// <summary>A test-only trigger that makes SQLite refuse every outcome whose result starts with
+    /// "poison", with the given RAISE action and message (e.g. <c>ABORT, 'why'</c>).</summary>
+    private static async Task PoisonAsync(TestApp app, string raise)
+    {
+        var sql = $"""
+            CREATE TRIGGER "Poison" BEFORE UPDATE ON "Deliveries"
+            WHEN NEW."LastResult" LIKE 'poison%'
+            BEGIN SELECT RAISE({raise}); END;
+            """;
+        await using var db = app.OpenDb();
+        await db.Database.ExecuteSqlRawAsync(sql);
+    }
+
     private static async Task<TestApp> CreateDatabaseAsync()
     {
         var app = TestApp.Create();
