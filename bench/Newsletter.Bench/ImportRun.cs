@@ -108,14 +108,7 @@ internal static class ImportRun
             results.Add(new SizeResult(rows, csvBytes, stats, first, rerun, dryRun, emptyRun, baseline, afterFirst, afterRerun, afterBaseline));
         }
 
-        var report = Report(machine, started, results);
-        Console.WriteLine();
-        Console.WriteLine(report);
-        if (o.Markdown is not null)
-        {
-            await File.WriteAllTextAsync(o.Markdown, report);
-            Console.WriteLine($"(written to {o.Markdown})");
-        }
+        await Output.ReportAsync(Report(machine, started, results), o.Markdown);
         foreach (var p in problems)
         {
             await Console.Error.WriteLineAsync($"import benchmark: {p}");

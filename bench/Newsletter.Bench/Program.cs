@@ -148,14 +148,7 @@ namespace Newsletter.Bench
                     var sourceNew = await SmtpSourceAsync(source, o, result.MessageBytes, reuse: false);
                     rows.Add((result, sourceRate, sourceNew));
                 }
-                var report = Report(o, machine, rows);
-                Console.WriteLine();
-                Console.WriteLine(report);
-                if (o.Markdown is not null)
-                {
-                    await File.WriteAllTextAsync(o.Markdown, report);
-                    Console.WriteLine($"(written to {o.Markdown})");
-                }
+                await Output.ReportAsync(Report(o, machine, rows), o.Markdown);
                 return 0;
             }
             finally
@@ -256,6 +249,21 @@ namespace Newsletter.Bench
                 throw new InvalidOperationException($"the {string.Join(' ', args.Take(1))} child failed with exit code {p.ExitCode}");
             }
             return new Outcome(last);
+        }
+    }
+
+    /// <summary>Where a benchmark's tables go: standard output, and the --markdown file when given.</summary>
+    internal static class Output
+    {
+        public static async Task ReportAsync(string report, string? markdown)
+        {
+            Console.WriteLine();
+            Console.WriteLine(report);
+            if (markdown is not null)
+            {
+                await File.WriteAllTextAsync(markdown, report);
+                Console.WriteLine($"(written to {markdown})");
+            }
         }
     }
 
