@@ -123,6 +123,11 @@ internal static class SendRun
         }
 
         Phase("issues queued");
+        // The baseline is measured either side of each send rather than once after all of them: on
+        // a shared 2-core VM smtp-source's rate drifts by a fifth or more within minutes, and a
+        // baseline taken minutes away from a send compares it with a different machine.
+        var wireBytes = await WireBytesAsync(services, editions, issueIds["weekly-tip"]);
+        var sourceBefore = await SmtpSource.RunAsync(o, wireBytes, reuse: true);
         var results = new List<EditionResult>();
         foreach (var edition in Editions)
         {
@@ -143,8 +148,10 @@ internal static class SendRun
             var total = clock.Elapsed;
             var cpuPerMessage = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, final.Sent);
             var sinkPerMessage = o.SinkPid > 0 ? (Machine.CpuTime(o.SinkPid) - sinkCpu).TotalMicroseconds / Math.Max(1, final.Sent) : 0;
+            var sourceAfter = await SmtpSource.RunAsync(o, wireBytes, reuse: true);
             results.Add(new EditionResult(edition, final.Sent, final.Failed, snapshot.TotalSeconds, total.TotalSeconds,
-                final.Sent / total.TotalSeconds, sampler.MaxMb, cpuPerMessage, sinkPerMessage));
+                final.Sent / total.TotalSeconds, sampler.MaxMb, cpuPerMessage, sinkPerMessage, sourceBefore, sourceAfter));
+            sourceBefore = sourceAfter;
             Console.WriteLine($"{edition}: {final.Sent:N0} sent, {final.Failed:N0} failed; snapshot {snapshot.TotalMilliseconds:0} ms; " +
                               $"publication to last accepted {total.TotalSeconds:0.00} s = {final.Sent / total.TotalSeconds:0} msg/s; max RSS {sampler.MaxMb:0} MB; " +
                               $"CPU per message: {cpuPerMessage:0} µs here, {sinkPerMessage:0} µs in smtp-sink; " +
@@ -155,10 +162,33 @@ internal static class SendRun
         }
         var peak = Child.ReadSelfKb("VmHWM") / 1024.0;
 
-        var (messageBytes, micros) = await MeasurePerRecipientAsync(services, editions, issueIds["weekly-tip"]);
-        var result = new SendResult(o.Size, o.Connections, results, messageBytes, htmlBytes, peak, micros);
+        var micros = await MeasurePerRecipientAsync(services, editions, issueIds["weekly-tip"]);
+        var result = new SendResult(o.Size, o.Connections, results, wireBytes, htmlBytes, peak, micros);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
+    }
+
+    /// <summary>The size on the wire (CRLF) of one recipient's message of the issue: smtp-source sends messages of this size.</summary>
+    private static async Task<int> WireBytesAsync(IServiceProvider services, EditionsOptions editions, int issueId)
+    {
+        var edition = editions.Get("weekly-tip");
+        PreparedEmail prepared;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+            var issue = await db.Issues.AsNoTracking().FirstAsync(i => i.Id == issueId);
+            prepared = await services.GetRequiredService<IEmailRenderer>().PrepareAsync(scope.ServiceProvider.GetRequiredService<EditionEmailFactory>()
+                .Create(issue, new EditionSchedule(edition).LocalDate(new DateTimeOffset(2026, 1, 5, 14, 0, 0, TimeSpan.Zero))));
+        }
+        var encoded = new EncodedEmail(prepared);
+        var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(1, edition.Key);
+        var message = services.GetRequiredService<MessageFactory>().Build(edition, encoded.Subject,
+            encoded.Personalize(new PersonalFields("Reader 0", url)), new Recipient(1, "reader1@example.org", "Reader 0"), url, "1.0.0");
+        var wire = FormatOptions.Default.Clone();
+        wire.NewLineFormat = NewLineFormat.Dos;
+        using var counter = new MemoryStream();
+        message.WriteTo(wire, counter);
+        return (int)counter.Length;
     }
 
     private static void Phase(string what) => Console.WriteLine(
@@ -214,7 +244,7 @@ internal static class SendRun
     /// reference, with DKIM), serialising it as it goes on the wire, and recording an outcome (the
     /// prepared UPDATE, on rows claimed for it).
     /// </summary>
-    private static async Task<(int MessageBytes, Dictionary<string, double> Micros)> MeasurePerRecipientAsync(
+    private static async Task<Dictionary<string, double>> MeasurePerRecipientAsync(
         IServiceProvider services, EditionsOptions editions, int issueId)
     {
         const int n = 20_000;
@@ -303,9 +333,6 @@ internal static class SendRun
         // As on the wire: CRLF line ends.
         var wire = FormatOptions.Default.Clone();
         wire.NewLineFormat = NewLineFormat.Dos;
-        using var counter = new MemoryStream();
-        built[0].WriteTo(wire, counter);
-        var messageBytes = (int)counter.Length;
         clock.Restart();
         for (var i = 0; i < n; i++)
         {
@@ -348,7 +375,7 @@ internal static class SendRun
             }
         }, $"bench {c}")));
         micros["MailKit send, prebuilt message (µs wall per message, all connections)"] = clock.Elapsed.TotalMicroseconds / (connections * perConnection);
-        return (messageBytes, micros);
+        return micros;
     }
 
     private static string RepositoryRoot()
