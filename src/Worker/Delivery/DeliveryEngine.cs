@@ -500,8 +500,12 @@ public sealed class DeliveryEngine(
 
                 var lease = $"{InstanceId}:{Guid.NewGuid().ToString("N")[..12]}";
                 var expires = now + deliveryOptions.Value.LeaseDuration;
+                // By id alone (the candidates are this publication's): with the publication in the
+                // WHERE, SQLite's planner, which assumes an equality on an index's first column
+                // matches ~10 rows, walked the (PublicationId, SubscriberId) index over every row of
+                // the publication on each claim — ~27 ms per claim at 200,000 recipients.
                 var claimed = await db.Deliveries
-                    .Where(d => candidates.Contains(d.Id) && d.PublicationId == publicationId
+                    .Where(d => candidates.Contains(d.Id)
                         && ((d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
                             || (d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now)))
                     .ExecuteUpdateAsync(u => u
