@@ -81,10 +81,7 @@ public sealed class PreEncodedBodyTests
     [Fact]
     public async Task Mimekit_writes_the_pre_encoded_bytes_verbatim_when_signing_and_when_sending()
     {
-        var prepared = await MessageKit.PrepareAsync(MessageKit.Sample("weekly-tip"));
-        var (recipient, fields) = Readers()[2];
-        var body = new EncodedEmail(prepared).Personalize(fields);
-        var message = MessageKit.Factory().Build(MessageKit.Editions().Get("weekly-tip"), prepared.Subject, body, recipient, fields.UnsubscribeUrl, "1.3.1");
+        var (message, body) = await BuildAsync("weekly-tip", reader: 2);
 
         var raw = MessageKit.Serialize(message);
 
@@ -99,10 +96,7 @@ public sealed class PreEncodedBodyTests
     [Fact]
     public async Task The_raw_write_short_cut_produces_exactly_the_bytes_mimekit_would()
     {
-        var prepared = await MessageKit.PrepareAsync(MessageKit.Sample("monthly-spotlight"));
-        var (recipient, fields) = Readers()[4];
-        var body = new EncodedEmail(prepared).Personalize(fields);
-        var message = MessageKit.Factory().Build(MessageKit.Editions().Get("monthly-spotlight"), prepared.Subject, body, recipient, fields.UnsubscribeUrl, "1.5.1");
+        var (message, _) = await BuildAsync("monthly-spotlight", reader: 4);
         var parts = ((Multipart)message.Body!).OfType<TextPart>().ToList();
         Assert.Equal(2, parts.Count);
 
@@ -240,6 +234,17 @@ public sealed class PreEncodedBodyTests
     public void A_piece_ends_with_a_soft_line_break_unless_its_text_ends_with_a_newline(string text, string expected)
     {
         Assert.Equal(expected, Encoding.ASCII.GetString(QuotedPrintable.Encode(text, final: false)));
+    }
+
+    /// <summary>One reader's message of the edition's sample issue, built the delivery path's way; and its encoded body.</summary>
+    private static async Task<(MimeMessage Message, EncodedBody Body)> BuildAsync(string edition, int reader)
+    {
+        var prepared = await MessageKit.PrepareAsync(MessageKit.Sample(edition));
+        var (recipient, fields) = Readers()[reader];
+        var body = new EncodedEmail(prepared).Personalize(fields);
+        var message = MessageKit.Factory().Build(MessageKit.Editions().Get(edition), prepared.Subject, body, recipient,
+            fields.UnsubscribeUrl, $"1.{recipient.SubscriberId}.1");
+        return (message, body);
     }
 
     private static SmtpTransport Transport(TestSmtpServer server) => new(
