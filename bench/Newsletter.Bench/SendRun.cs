@@ -172,15 +172,7 @@ internal static class SendRun
     private static async Task<int> WireBytesAsync(IServiceProvider services, EditionsOptions editions, int issueId)
     {
         var edition = editions.Get("weekly-tip");
-        PreparedEmail prepared;
-        await using (var scope = services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-            var issue = await db.Issues.AsNoTracking().FirstAsync(i => i.Id == issueId);
-            prepared = await services.GetRequiredService<IEmailRenderer>().PrepareAsync(scope.ServiceProvider.GetRequiredService<EditionEmailFactory>()
-                .Create(issue, new EditionSchedule(edition).LocalDate(new DateTimeOffset(2026, 1, 5, 14, 0, 0, TimeSpan.Zero))));
-        }
-        var encoded = new EncodedEmail(prepared);
+        var encoded = new EncodedEmail(await PrepareAsync(services, edition, issueId));
         var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(1, edition.Key);
         var message = services.GetRequiredService<MessageFactory>().Build(edition, encoded.Subject,
             encoded.Personalize(new PersonalFields("Reader 0", url)), new Recipient(1, "reader1@example.org", "Reader 0"), url, "1.0.0");
@@ -189,6 +181,16 @@ internal static class SendRun
         using var counter = new MemoryStream();
         message.WriteTo(wire, counter);
         return (int)counter.Length;
+    }
+
+    /// <summary>The issue rendered once for sending, as the delivery engine prepares it.</summary>
+    private static async Task<PreparedEmail> PrepareAsync(IServiceProvider services, EditionOptions edition, int issueId)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+        var issue = await db.Issues.AsNoTracking().FirstAsync(i => i.Id == issueId);
+        return await services.GetRequiredService<IEmailRenderer>().PrepareAsync(scope.ServiceProvider.GetRequiredService<EditionEmailFactory>()
+            .Create(issue, new EditionSchedule(edition).LocalDate(new DateTimeOffset(2026, 1, 5, 14, 0, 0, TimeSpan.Zero))));
     }
 
     private static void Phase(string what) => Console.WriteLine(
@@ -250,16 +252,8 @@ internal static class SendRun
         const int n = 20_000;
         var links = services.GetRequiredService<LinkBuilder>();
         var messages = services.GetRequiredService<MessageFactory>();
-        var renderer = services.GetRequiredService<IEmailRenderer>();
         var edition = editions.Get("weekly-tip");
-        PreparedEmail prepared;
-        await using (var scope = services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-            var issue = await db.Issues.AsNoTracking().FirstAsync(i => i.Id == issueId);
-            prepared = await renderer.PrepareAsync(scope.ServiceProvider.GetRequiredService<EditionEmailFactory>()
-                .Create(issue, new EditionSchedule(edition).LocalDate(new DateTimeOffset(2026, 1, 5, 14, 0, 0, TimeSpan.Zero))));
-        }
+        var prepared = await PrepareAsync(services, edition, issueId);
 
         var micros = new Dictionary<string, double>();
         string[] urls = new string[n];
