@@ -49,6 +49,40 @@ public sealed partial class QueryPlanTests
         }
     }
 
+    // Guards the rest of what a send runs against the same planner trap: apart from the progress
+    // counts (every ProgressInterval, which count the whole publication by design), no statement on
+    // the deliveries walks every row of the publication; each reads a range of the
+    // (PublicationId, Status, …) index or rows by key.
+    [Fact]
+    public async Task No_statement_of_a_send_except_the_progress_count_walks_every_delivery_of_the_publication()
+    {
+        await using var world = await DeliveryWorld.StartAsync(configure: app => app
+            .Set($"Logging:LogLevel:{CommandCategory}", "Information")
+            .Set("Delivery:Connections", "1"));
+        await world.AddSubscribersAsync(40);
+        var publicationId = await world.PublishAsync();
+        var sendStarts = world.Logs.Lines.Count;
+        Assert.Equal(40, (await world.RunAsync(publicationId)).Sent);
+
+        var statements = world.Logs.Lines.Skip(sendStarts)
+            .Where(l => l.Category == CommandCategory)
+            .Select(l => Sql(l.Message))
+            .Where(sql => sql.Contains("\"Deliveries\" AS \"d\"", StringComparison.Ordinal))
+            .Where(sql => !sql.Contains("GROUP BY", StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+        Assert.True(statements.Count >= 5, $"the send's statements were captured ({statements.Count})");
+
+        await using var connection = new SqliteConnection(world.App.ConnectionString);
+        await connection.OpenAsync();
+        foreach (var sql in statements)
+        {
+            var plan = await PlanAsync(connection, sql);
+            Assert.False(plan.Any(step => step.EndsWith("(PublicationId=?)", StringComparison.Ordinal) || step.StartsWith("SCAN d", StringComparison.Ordinal)),
+                $"walks the publication:\n{string.Join('\n', plan)}\nfor\n{sql}");
+        }
+    }
+
     /// <summary>SQLite's plan for <paramref name="sql"/> (every parameter bound to NULL: the plan does not depend on values here).</summary>
     private static async Task<List<string>> PlanAsync(SqliteConnection connection, string sql)
     {
