@@ -240,8 +240,17 @@ public sealed class DeliveryEngine(
         {
             // The sender's own connection stays open for its queries (and, where there is no shared
             // writer, its outcomes); on SQLite the run's senders record outcomes through one writer.
-            writer = await OutcomeWriter.OpenAsync(db, o.OutcomeDurability, stopping);
-            var outcomes = run.SharedOutcomes ?? writer;
+            // Either way the scope's DbContext closes it at the end.
+            OutcomeWriter outcomes;
+            if (run.SharedOutcomes is { } shared)
+            {
+                await OutcomeWriter.OpenConnectionAsync(db, o.OutcomeDurability, stopping);
+                outcomes = shared;
+            }
+            else
+            {
+                outcomes = writer = await OutcomeWriter.OpenAsync(db, o.OutcomeDurability, stopping);
+            }
             while (!stopping.IsCancellationRequested && !run.Stopped)
             {
                 if (number >= run.Throttle.AllowedConnections)

@@ -12,9 +12,9 @@ namespace Newsletter.Worker.Delivery;
 /// <remarks>
 /// <para>Why ADO.NET here and EF everywhere else: each sender records every outcome before it
 /// hands the next message to the server (see the checkpoints on <see cref="DeliveryEngine"/>), so
-/// the cost of that write is paid once per message, serially, on every connection. Each sender
-/// keeps its own DbContext's connection open and two prepared commands on it, and only rebinds
-/// parameter values per message. The SQL is plain enough for both providers (quoted identifiers,
+/// the cost of that write is paid once per message, serially, on every connection. A writer keeps
+/// its DbContext's connection open and two prepared commands on it, and only rebinds parameter
+/// values per message. The SQL is plain enough for both providers (quoted identifiers,
 /// <c>@</c> parameters); it names the same columns the EF model maps.</para>
 /// <para>Why not batch outcome writes: a batch recorded after several messages would, after a hard
 /// crash, leave every message of the batch unrecorded, and each would be mailed again: more than
@@ -81,25 +81,33 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     private static async Task<OutcomeWriter> OpenAsync(
         NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken, bool shared)
     {
-        await db.Database.OpenConnectionAsync(cancellationToken);
+        await OpenConnectionAsync(db, durability, cancellationToken);
         var connection = db.Database.GetDbConnection();
-        if (db.Database.IsSqlite())
-        {
-            await using var pragma = connection.CreateCommand();
-            // Per connection: how durable this sender's commits are (see OutcomeDurability), and
-            // SQLite's own busy handler (short sleeps) before Microsoft.Data.Sqlite's retry loop
-            // when another process holds the write lock.
-            pragma.CommandText = durability == OutcomeDurability.PowerLoss
-                ? "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=20000;"
-                : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=20000;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         var finish = new Prepared(connection, FinishSql, withNext: false);
         var retry = new Prepared(connection, RetrySql, withNext: true);
         await finish.Command.PrepareAsync(cancellationToken);
         await retry.Command.PrepareAsync(cancellationToken);
         return new OutcomeWriter(db, finish, retry, shared);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="db"/>'s connection for a sender's lifetime, set up for its writes (claims,
+    /// and outcomes where it writes its own); it stays open until the context is disposed. On SQLite, per connection: how
+    /// durable commits are (see <see cref="OutcomeDurability"/>), SQLite's own busy handler (short
+    /// sleeps) before Microsoft.Data.Sqlite's retry loop when another connection or process holds the
+    /// write lock, and the late WAL checkpoints (see the remarks on this class).
+    /// </summary>
+    public static async Task OpenConnectionAsync(NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            await using var pragma = db.Database.GetDbConnection().CreateCommand();
+            pragma.CommandText = durability == OutcomeDurability.PowerLoss
+                ? "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=20000;"
+                : "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=20000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>Gives the row its final outcome (sent, failed, skipped). Conditional on still holding
