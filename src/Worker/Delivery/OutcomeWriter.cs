@@ -92,10 +92,10 @@ internal sealed class OutcomeWriter : IAsyncDisposable
 
     /// <summary>
     /// Opens <paramref name="db"/>'s connection for a sender's lifetime, set up for its writes (claims,
-    /// and outcomes where it writes its own); it stays open until the context is disposed. On SQLite, per connection: how
-    /// durable commits are (see <see cref="OutcomeDurability"/>), SQLite's own busy handler (short
-    /// sleeps) before Microsoft.Data.Sqlite's retry loop when another connection or process holds the
-    /// write lock, and the late WAL checkpoints (see the remarks on this class).
+    /// and outcomes where it writes its own); it stays open until the context is disposed. On SQLite,
+    /// per connection: how durable commits are (see <see cref="OutcomeDurability"/>), SQLite's own
+    /// busy handler (short sleeps) before Microsoft.Data.Sqlite's retry loop when another connection
+    /// or process holds the write lock, and the late WAL checkpoints (see the remarks on this class).
     /// </summary>
     public static async Task OpenConnectionAsync(NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
-using Newsletter.Worker.Links;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Links;
 
 namespace Newsletter.Worker.Subscribers;
 
