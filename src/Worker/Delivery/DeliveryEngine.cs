@@ -350,11 +350,12 @@ public sealed class DeliveryEngine(
         var publicationId = run.Publication.Id;
         var lease = batch[0].LeaseOwner!;
         var leaseExpires = batch[0].LeaseExpiresAt!.Value;
-        var recipients = await LoadRecipientsAsync(db, run.Publication.Edition, batch, stopping);
         var next = 0;
         DateTime? releaseAt = null;
         try
         {
+            // Inside the try: a stop while the recipients load still hands the whole batch back.
+            var recipients = await LoadRecipientsAsync(db, run.Publication.Edition, batch, stopping);
             while (next < batch.Count)
             {
                 if (stopping.IsCancellationRequested || run.Stopped || sender.Number >= run.Throttle.AllowedConnections
@@ -507,6 +508,10 @@ public sealed class DeliveryEngine(
                     return [];
                 }
 
+                // From here the claim runs to the end whatever the token: once the UPDATE has run, the
+                // rows are this sender's until it releases them, and a stop that fell between the
+                // UPDATE and reading them back would leave them claimed until the lease ran out.
+                cancellationToken.ThrowIfCancellationRequested();
                 var lease = $"{InstanceId}:{Guid.NewGuid().ToString("N")[..12]}";
                 var expires = now + deliveryOptions.Value.LeaseDuration;
                 // By id alone (the candidates are this publication's): with the publication in the
@@ -520,12 +525,12 @@ public sealed class DeliveryEngine(
                     .ExecuteUpdateAsync(u => u
                         .SetProperty(d => d.Status, DeliveryStatus.Claimed)
                         .SetProperty(d => d.LeaseOwner, lease)
-                        .SetProperty(d => d.LeaseExpiresAt, expires), cancellationToken);
+                        .SetProperty(d => d.LeaseExpiresAt, expires), CancellationToken.None);
                 if (claimed > 0)
                 {
                     return await db.Deliveries.AsNoTracking()
                         .Where(d => candidates.Contains(d.Id) && d.LeaseOwner == lease)
-                        .OrderBy(d => d.Id).ToListAsync(cancellationToken);
+                        .OrderBy(d => d.Id).ToListAsync(CancellationToken.None);
                 }
                 // Another instance claimed these first; look again.
             }

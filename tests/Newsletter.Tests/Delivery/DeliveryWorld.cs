@@ -53,18 +53,20 @@ internal sealed class DeliveryWorld : IAsyncDisposable
         .Set("Delivery:ProgressInterval", "00:00:01")
         .Set("Delivery:LeaseDuration", "00:00:30");
 
-    public static async Task<DeliveryWorld> StartAsync(SmtpScript? script = null, Action<TestApp>? configure = null)
+    public static async Task<DeliveryWorld> StartAsync(
+        SmtpScript? script = null, Action<TestApp>? configure = null, Action<IServiceCollection>? services = null)
     {
         var smtp = await TestSmtpServer.StartAsync(script);
         var app = TestApp.Create().UseSmtp(smtp.Port);
         Defaults(app);
         configure?.Invoke(app);
         var logs = new LogCapture();
-        var host = await app.StartHostAsync(services =>
+        var host = await app.StartHostAsync(collection =>
         {
-            services.AddSingleton<ILoggerProvider>(logs);
+            collection.AddSingleton<ILoggerProvider>(logs);
             // One compiled set of templates for every delivery test (a compile costs about a second).
-            services.AddSingleton<IEmailRenderer>(SharedRenderer);
+            collection.AddSingleton<IEmailRenderer>(SharedRenderer);
+            services?.Invoke(collection);
         });
         return new DeliveryWorld(app, smtp, host, logs);
     }

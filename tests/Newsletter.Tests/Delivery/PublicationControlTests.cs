@@ -1,9 +1,12 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Model;
 using Newsletter.Tests.Infrastructure.Smtp;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Publishing;
 
@@ -184,6 +187,69 @@ public sealed class PublicationControlTests
         Assert.Equal(60, final.Sent);
         Assert.All(world.ReceivedCounts().Values, count => Assert.Equal(1, count));
         Assert.Equal(60, world.ReceivedCounts().Count);
+    }
+
+    [Fact]
+    public async Task A_stop_between_claiming_a_batch_and_reading_it_back_still_hands_the_batch_back()
+    {
+        using var shutdown = new CancellationTokenSource();
+        var stopAfterClaim = new StopAfterFirstClaim(shutdown);
+        await using var world = await DeliveryWorld.StartAsync(
+            services: s => s.ConfigureDbContext<SqliteNewsletterDbContext>(o => o.AddInterceptors(stopAfterClaim)));
+        await world.AddSubscribersAsync(20);
+        var publicationId = await world.PublishAsync();
+
+        await world.RunAsync(publicationId, shutdown.Token).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(stopAfterClaim.Fired);
+        Assert.Empty(world.Smtp.Messages);
+        Assert.All(await world.DeliveriesAsync(publicationId), d =>
+        {
+            Assert.Equal(DeliveryStatus.Pending, d.Status);
+            Assert.Null(d.LeaseOwner);
+        });
+
+        // Nothing waits for a lease to run out: the next start sends to everyone at once, once.
+        var final = await world.RunAsync(publicationId).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(20, final.Sent);
+        Assert.Equal(20, world.ReceivedCounts().Count);
+        Assert.All(world.ReceivedCounts().Values, count => Assert.Equal(1, count));
+    }
+
+    /// <summary>Stops the send the moment the engine's first claim has been written, before the
+    /// engine reads the claimed rows back: the narrowest window in which claims could be lost.</summary>
+    private sealed class StopAfterFirstClaim(CancellationTokenSource stop) : DbCommandInterceptor
+    {
+        private int _fired;
+
+        public bool Fired => Volatile.Read(ref _fired) == 1;
+
+        public override int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
+        {
+            Check(command, result);
+            return result;
+        }
+
+        public override ValueTask<int> NonQueryExecutedAsync(
+            DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+        {
+            Check(command, result);
+            return ValueTask.FromResult(result);
+        }
+
+        private void Check(DbCommand command, int result)
+        {
+            // The claim is the UPDATE that sets a lease owner (a release sets it to NULL).
+            var sql = command.CommandText;
+            var set = sql.IndexOf("SET", StringComparison.Ordinal);
+            var where = sql.IndexOf("WHERE", StringComparison.Ordinal);
+            if (result > 0 && sql.StartsWith("UPDATE \"Deliveries\"", StringComparison.Ordinal) && set >= 0 && where > set
+                && sql[set..where].Contains("\"LeaseOwner\" = @", StringComparison.Ordinal)
+                && Interlocked.Exchange(ref _fired, 1) == 0)
+            {
+                stop.Cancel();
+            }
+        }
     }
 
     private static async Task MoveSlotBackAsync(DeliveryWorld world, int publicationId, TimeSpan by)
