@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Newsletter.Bench;
@@ -98,14 +99,22 @@ namespace Newsletter.Bench
 
     /// <param name="CpuMicrosPerMessage">CPU time of the send process (all threads) per message sent, over the edition's send.</param>
     /// <param name="SinkCpuMicrosPerMessage">CPU time of smtp-sink per message over the same interval (0 when unknown).</param>
-    /// <param name="SourceBefore">smtp-source's rate (-d, same connections and message size) just before this edition's send.</param>
-    /// <param name="SourceAfter">The same, just after it (the next edition's "before").</param>
+    /// <param name="Before">smtp-source (-d, same connections and message size) just before this edition's send.</param>
+    /// <param name="After">The same, just after it (the next edition's "before").</param>
     internal sealed record EditionResult(
         string Edition, int Sent, int Failed, double SnapshotSeconds, double EndToEndSeconds, double MessagesPerSecond, double MaxRssMb,
-        double CpuMicrosPerMessage = 0, double SinkCpuMicrosPerMessage = 0, double SourceBefore = 0, double SourceAfter = 0)
+        double CpuMicrosPerMessage, double SinkCpuMicrosPerMessage, SourceRun Before, SourceRun After)
     {
         /// <summary>The baseline for this send: the mean of the smtp-source runs either side of it.</summary>
-        public double Source => (SourceBefore + SourceAfter) / 2;
+        public double Source => (Before.Rate + After.Rate) / 2;
+    }
+
+    /// <summary>One smtp-source run: its rate, and the CPU per message it and smtp-sink spent (0 when unknown).</summary>
+    internal sealed record SourceRun(double Rate, double SourceCpuMicrosPerMessage, double SinkCpuMicrosPerMessage)
+    {
+        /// <summary>The mean of two runs (the ones either side of a send).</summary>
+        public static SourceRun Mean(SourceRun a, SourceRun b) => new((a.Rate + b.Rate) / 2,
+            (a.SourceCpuMicrosPerMessage + b.SourceCpuMicrosPerMessage) / 2, (a.SinkCpuMicrosPerMessage + b.SinkCpuMicrosPerMessage) / 2);
     }
 
     /// <summary>Postfix's smtp-source against the benchmark's sink: the machine's SMTP limit we are measured against.</summary>
@@ -113,16 +122,24 @@ namespace Newsletter.Bench
     {
         public const string Path = "/usr/sbin/smtp-source";
 
-        /// <summary>smtp-source's rate with the same connection count and message size (-d: reuse each connection, as we do).</summary>
-        public static async Task<double> RunAsync(BenchOptions o, int messageBytes, bool reuse)
+        /// <summary>smtp-source's rate with the same connection count and message size (-d: reuse each connection,
+        /// as we do), and what it and the sink spent per message: the sink shares the two cores with whatever
+        /// drives it, so its cost per message is what a send's ratio turns on (docs/benchmarks.md).</summary>
+        public static async Task<SourceRun> RunAsync(BenchOptions o, int messageBytes, bool reuse)
         {
             var args = $"-s {o.Connections} -m {o.SourceMessages} -l {messageBytes} {(reuse ? "-d " : "")}-f a@example.org -t b@example.org 127.0.0.1:{o.Port}";
+            var sink = o.SinkPid > 0 ? Machine.CpuTime(o.SinkPid) : TimeSpan.Zero;
+            var children = Machine.ChildrenCpuTime();
             var clock = Stopwatch.StartNew();
             using var p = Process.Start(new ProcessStartInfo(Path, args) { UseShellExecute = false })!;
             await p.WaitForExitAsync();
             var rate = o.SourceMessages / clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"   smtp-source {args}: {rate:0} msg/s");
-            return rate;
+            // smtp-source is the only child that ends meanwhile, so the waited-for children's CPU grew by its own.
+            var run = new SourceRun(rate, (Machine.ChildrenCpuTime() - children).TotalMicroseconds / o.SourceMessages,
+                o.SinkPid > 0 ? (Machine.CpuTime(o.SinkPid) - sink).TotalMicroseconds / o.SourceMessages : 0);
+            Console.WriteLine($"   smtp-source {args}: {rate:0} msg/s; CPU per message {run.SourceCpuMicrosPerMessage:0} µs in smtp-source, " +
+                              $"{run.SinkCpuMicrosPerMessage:0} µs in smtp-sink");
+            return run;
         }
     }
 
@@ -161,7 +178,7 @@ namespace Newsletter.Bench
                     var send = await Child.RunAsync((o with { SinkPid = sinkProcess.Id }).ChildArgs("send", size, db));
                     var result = JsonSerializer.Deserialize<SendResult>(send.Last["RESULT ".Length..])!;
                     // The -d baseline runs inside the send child, either side of each edition's send (see SendRun).
-                    var sourceNew = await SmtpSource.RunAsync(o, result.MessageBytes, reuse: false);
+                    var sourceNew = (await SmtpSource.RunAsync(o with { SinkPid = sinkProcess.Id }, result.MessageBytes, reuse: false)).Rate;
                     rows.Add((result, sourceNew));
                 }
                 await Output.ReportAsync(Report(o, machine, rows), o.Markdown);
@@ -177,13 +194,14 @@ namespace Newsletter.Bench
         private static string Report(BenchOptions o, string machine, List<(SendResult Send, double SourceNew)> rows)
         {
             var b = new StringBuilder();
-            b.AppendLine("| subscribers | edition | snapshot | publication → last accepted | msgs/s | smtp-source -d msgs/s (before / after) | ratio (to their mean) | peak RSS (send) | CPU µs/msg (send process) | CPU µs/msg (smtp-sink) |");
+            b.AppendLine("| subscribers | edition | snapshot | publication → last accepted | msgs/s | smtp-source -d msgs/s (before / after) | ratio (to their mean) | peak RSS (send) | CPU µs/msg: send process / smtp-sink | under smtp-source (mean of before and after): smtp-source / smtp-sink |");
             b.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var (send, _) in rows)
             {
                 foreach (var e in send.Editions)
                 {
-                    b.AppendLine($"| {send.Recipients:N0} | {e.Edition} | {e.SnapshotSeconds * 1000:0} ms | {e.EndToEndSeconds:0.00} s | {e.MessagesPerSecond:0} | {e.SourceBefore:0} / {e.SourceAfter:0} | {e.MessagesPerSecond / e.Source:0.00} | {e.MaxRssMb:0} MB | {e.CpuMicrosPerMessage:0} | {e.SinkCpuMicrosPerMessage:0} |");
+                    var source = SourceRun.Mean(e.Before, e.After);
+                    b.AppendLine($"| {send.Recipients:N0} | {e.Edition} | {e.SnapshotSeconds * 1000:0} ms | {e.EndToEndSeconds:0.00} s | {e.MessagesPerSecond:0} | {e.Before.Rate:0} / {e.After.Rate:0} | {e.MessagesPerSecond / e.Source:0.00} | {e.MaxRssMb:0} MB | {e.CpuMicrosPerMessage:0} / {e.SinkCpuMicrosPerMessage:0} | {source.SourceCpuMicrosPerMessage:0} / {source.SinkCpuMicrosPerMessage:0} |");
                 }
             }
             b.AppendLine();
@@ -284,6 +302,21 @@ namespace Newsletter.Bench
             return $"{Environment.ProcessorCount} cores, {cpu ?? "unknown CPU"}, {os ?? Environment.OSVersion.ToString()}, " +
                    $".NET {Environment.Version}";
         }
+
+        /// <summary>User + system CPU time of this process's children that have ended and been waited for (getrusage).</summary>
+        public static TimeSpan ChildrenCpuTime()
+        {
+            // struct rusage on 64-bit Linux: ru_utime and ru_stime (seconds, microseconds each), then 14 longs.
+            var usage = new long[18];
+            return GetRUsage(RUsageChildren, usage) == 0
+                ? TimeSpan.FromMicroseconds((usage[0] + usage[2]) * 1_000_000.0 + usage[1] + usage[3])
+                : TimeSpan.Zero;
+        }
+
+        private const int RUsageChildren = -1;
+
+        [DllImport("libc", EntryPoint = "getrusage")]
+        private static extern int GetRUsage(int who, [Out] long[] usage);
 
         /// <summary>User + system CPU time of a process, from /proc/PID/stat (clock ticks of 10 ms); zero when unavailable.</summary>
         public static TimeSpan CpuTime(int pid)
