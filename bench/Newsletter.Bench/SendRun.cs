@@ -176,11 +176,17 @@ internal static class SendRun
         var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(1, edition.Key);
         var message = services.GetRequiredService<MessageFactory>().Build(edition, encoded.Subject,
             encoded.Personalize(new PersonalFields("Reader 0", url)), new Recipient(1, "reader1@example.org", "Reader 0"), url, "1.0.0");
+        using var counter = new MemoryStream();
+        message.WriteTo(WireFormat(), counter);
+        return (int)counter.Length;
+    }
+
+    /// <summary>MIME as it goes on the wire: CRLF line ends.</summary>
+    private static FormatOptions WireFormat()
+    {
         var wire = FormatOptions.Default.Clone();
         wire.NewLineFormat = NewLineFormat.Dos;
-        using var counter = new MemoryStream();
-        message.WriteTo(wire, counter);
-        return (int)counter.Length;
+        return wire;
     }
 
     /// <summary>The issue rendered once for sending, as the delivery engine prepares it.</summary>
@@ -324,9 +330,7 @@ internal static class SendRun
             micros["(refill with DKIM signing)"] = clock.Elapsed.TotalMicroseconds / signed;
         }
 
-        // As on the wire: CRLF line ends.
-        var wire = FormatOptions.Default.Clone();
-        wire.NewLineFormat = NewLineFormat.Dos;
+        var wire = WireFormat();
         clock.Restart();
         for (var i = 0; i < n; i++)
         {

@@ -73,6 +73,16 @@ internal sealed class DeliveryWorld : IAsyncDisposable
 
     public static string Email(int i) => $"reader{i}@example.org";
 
+    /// <summary>Whether <paramref name="sql"/> is the engine's claim: the UPDATE of deliveries that
+    /// sets a lease owner (a release sets it to NULL; a renewal names it only in its WHERE).</summary>
+    public static bool IsClaim(string sql)
+    {
+        var set = sql.IndexOf("SET", StringComparison.Ordinal);
+        var where = sql.IndexOf("WHERE", StringComparison.Ordinal);
+        return sql.StartsWith("UPDATE \"Deliveries\"", StringComparison.Ordinal) && set >= 0 && where > set
+            && sql[set..where].Contains("\"LeaseOwner\" = @", StringComparison.Ordinal);
+    }
+
     /// <summary>Adds confirmed subscribers reader1…readerN@example.org, subscribed to every edition, in one save.</summary>
     public async Task AddSubscribersAsync(int count, int first = 1)
     {

@@ -239,13 +239,7 @@ public sealed class PublicationControlTests
 
         private void Check(DbCommand command, int result)
         {
-            // The claim is the UPDATE that sets a lease owner (a release sets it to NULL).
-            var sql = command.CommandText;
-            var set = sql.IndexOf("SET", StringComparison.Ordinal);
-            var where = sql.IndexOf("WHERE", StringComparison.Ordinal);
-            if (result > 0 && sql.StartsWith("UPDATE \"Deliveries\"", StringComparison.Ordinal) && set >= 0 && where > set
-                && sql[set..where].Contains("\"LeaseOwner\" = @", StringComparison.Ordinal)
-                && Interlocked.Exchange(ref _fired, 1) == 0)
+            if (result > 0 && DeliveryWorld.IsClaim(command.CommandText) && Interlocked.Exchange(ref _fired, 1) == 0)
             {
                 stop.Cancel();
             }

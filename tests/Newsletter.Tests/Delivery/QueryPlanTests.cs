@@ -25,7 +25,7 @@ public sealed partial class QueryPlanTests
                 .Where(sql => sql.Contains("FROM \"Deliveries\"", StringComparison.Ordinal) || sql.StartsWith("UPDATE \"Deliveries\"", StringComparison.Ordinal))
                 .Where(sql => ById().IsMatch(sql))
                 .ToList();
-            Assert.Contains(byId, sql => sql.StartsWith("UPDATE \"Deliveries\"", StringComparison.Ordinal) && sql.Contains("\"LeaseOwner\" = @", StringComparison.Ordinal));
+            Assert.Contains(byId, DeliveryWorld.IsClaim);
             Assert.Contains(byId, sql => IdList().IsMatch(sql));
 
             foreach (var sql in byId)
