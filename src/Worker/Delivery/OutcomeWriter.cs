@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 
@@ -39,6 +40,17 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         WHERE "Id" = @id AND "LeaseOwner" = @lease
         """;
 
+    // Accepted: the reply, the time and the attempt, on the row as it stands (still Claimed, still
+    // leased). No indexed column changes, so the statement rewrites the row's page and nothing else;
+    // moving the row to Sent also moves its entry in the (PublicationId, Status, NextAttemptAt) index
+    // (two more pages in the WAL, and the B-tree work), which more than doubled the cost of the write
+    // every message waits for (docs/benchmarks.md). The status follows per batch (SettleAcceptedAsync).
+    internal const string AcceptSql = """
+        UPDATE "Deliveries" SET "Attempts" = @attempts, "CompletedAt" = @now,
+            "FirstAttemptAt" = COALESCE("FirstAttemptAt", @now), "ReplyCode" = @code, "LastResult" = @result
+        WHERE "Id" = @id AND "LeaseOwner" = @lease AND "Status" = @status
+        """;
+
     private const string RetrySql = """
         UPDATE "Deliveries" SET "Status" = @status, "Attempts" = @attempts, "NextAttemptAt" = @next,
             "FirstAttemptAt" = COALESCE("FirstAttemptAt", @now), "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL,
@@ -49,15 +61,17 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     public const int MaxResultLength = 1000;
 
     private readonly NewsletterDbContext _db;
+    private readonly Prepared _accept;
     private readonly Prepared _finish;
     private readonly Prepared _retry;
 
     /// <summary>Held while a statement of a shared writer runs (null: one sender's own writer).</summary>
     private readonly object? _turn;
 
-    private OutcomeWriter(NewsletterDbContext db, Prepared finish, Prepared retry, bool shared)
+    private OutcomeWriter(NewsletterDbContext db, Prepared accept, Prepared finish, Prepared retry, bool shared)
     {
         _db = db;
+        _accept = accept;
         _finish = finish;
         _retry = retry;
         _turn = shared ? new object() : null;
@@ -83,11 +97,13 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     {
         await OpenConnectionAsync(db, durability, cancellationToken);
         var connection = db.Database.GetDbConnection();
+        var accept = new Prepared(connection, AcceptSql, withNext: false);
         var finish = new Prepared(connection, FinishSql, withNext: false);
         var retry = new Prepared(connection, RetrySql, withNext: true);
+        await accept.Command.PrepareAsync(cancellationToken);
         await finish.Command.PrepareAsync(cancellationToken);
         await retry.Command.PrepareAsync(cancellationToken);
-        return new OutcomeWriter(db, finish, retry, shared);
+        return new OutcomeWriter(db, accept, finish, retry, shared);
     }
 
     /// <summary>
@@ -109,6 +125,16 @@ internal sealed class OutcomeWriter : IAsyncDisposable
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Records that the server accepted the message: reply, time and attempt on the claimed row, whose
+    /// status becomes Sent when the batch is settled (<see cref="SettleAcceptedAsync"/>) or, after a
+    /// crash, when its lease has run out (<see cref="SettleAbandonedAsync"/>). Either way the row is
+    /// never claimed again: a claimed row with <c>CompletedAt</c> set is a message the server has.
+    /// Conditional on still holding the lease, like the others.
+    /// </summary>
+    public Task<int> AcceptAsync(long id, string lease, int attempts, DateTime now, int? code, string result) =>
+        Execute(_accept, id, lease, DeliveryStatus.Claimed, attempts, now, null, code, result);
 
     /// <summary>Gives the row its final outcome (sent, failed, skipped). Conditional on still holding
     /// the lease: if it expired and another sender took the row, that sender's outcome stands.</summary>
@@ -188,6 +214,7 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         try
         {
             transaction = _finish.Command.Connection!.BeginTransaction();
+            _accept.Command.Transaction = transaction;
             _finish.Command.Transaction = transaction;
             _retry.Command.Transaction = transaction;
             foreach (var outcome in group)
@@ -226,6 +253,7 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         }
         finally
         {
+            _accept.Command.Transaction = null;
             _finish.Command.Transaction = null;
             _retry.Command.Transaction = null;
             transaction?.Dispose();
@@ -304,8 +332,38 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Gives the accepted rows among <paramref name="ids"/> (claimed under <paramref name="lease"/>)
+    /// their status, Sent, and ends their claim: one statement per batch, run when the batch ends
+    /// however it ends. Not cancellable: the outcomes are already recorded, this only files them.
+    /// </summary>
+    public static Task<int> SettleAcceptedAsync(NewsletterDbContext db, string lease, List<long> ids) =>
+        ids.Count == 0
+            ? Task.FromResult(0)
+            : db.Deliveries
+                .Where(d => EF.Parameter(ids).Contains(d.Id) && d.LeaseOwner == lease
+                    && d.Status == DeliveryStatus.Claimed && d.CompletedAt != null)
+                .ExecuteUpdateAsync(SetSent, CancellationToken.None);
+
+    /// <summary>
+    /// The same for accepted rows whose sender is gone (a crash after the server accepted and the
+    /// acceptance was recorded, before the batch was settled): once their lease has run out they are
+    /// filed as sent, never handed to a server again. Run before expired claims are taken or settled.
+    /// </summary>
+    public static Task<int> SettleAbandonedAsync(NewsletterDbContext db, int publicationId, DateTime now, CancellationToken cancellationToken) =>
+        db.Deliveries
+            .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Claimed
+                && d.LeaseExpiresAt < now && d.CompletedAt != null)
+            .ExecuteUpdateAsync(SetSent, cancellationToken);
+
+    private static void SetSent(UpdateSettersBuilder<DeliveryRecord> u) => u
+        .SetProperty(d => d.Status, DeliveryStatus.Sent)
+        .SetProperty(d => d.LeaseOwner, (string?)null)
+        .SetProperty(d => d.LeaseExpiresAt, (DateTime?)null);
+
     public async ValueTask DisposeAsync()
     {
+        await _accept.Command.DisposeAsync();
         await _finish.Command.DisposeAsync();
         await _retry.Command.DisposeAsync();
         await _db.Database.CloseConnectionAsync();

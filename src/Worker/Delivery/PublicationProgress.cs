@@ -50,8 +50,14 @@ public sealed record PublicationProgress(
     /// <summary>The publication's counts (one grouped query; the rate is left to the caller).</summary>
     public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {
+        // A claimed row with CompletedAt set is a message the server accepted whose batch is not
+        // filed yet (OutcomeWriter.AcceptAsync): sent, not pending.
         var counts = await db.Deliveries.Where(d => d.PublicationId == publicationId)
-            .GroupBy(d => new { d.Status, Retrying = d.Attempts > 0 || d.FirstAttemptAt != null })
+            .GroupBy(d => new
+            {
+                Status = d.Status == DeliveryStatus.Claimed && d.CompletedAt != null ? DeliveryStatus.Sent : d.Status,
+                Retrying = d.Attempts > 0 || d.FirstAttemptAt != null,
+            })
             .Select(g => new { g.Key.Status, g.Key.Retrying, Count = g.Count() })
             .ToListAsync(cancellationToken);
         int Count(DeliveryStatus s) => counts.Where(c => c.Status == s).Sum(c => c.Count);
@@ -73,7 +79,8 @@ public sealed record PublicationProgress(
     {
         var since = now - window;
         var count = await db.Deliveries.CountAsync(d => d.PublicationId == publicationId
-            && (d.Status == DeliveryStatus.Sent || d.Status == DeliveryStatus.Failed || d.Status == DeliveryStatus.Skipped)
+            && (d.Status == DeliveryStatus.Sent || d.Status == DeliveryStatus.Failed || d.Status == DeliveryStatus.Skipped
+                || d.Status == DeliveryStatus.Claimed) // claimed with CompletedAt: accepted, not yet filed
             && d.CompletedAt >= since, cancellationToken);
         return count / window.TotalSeconds;
     }

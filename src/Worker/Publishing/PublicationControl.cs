@@ -165,9 +165,12 @@ public sealed class PublicationControl(
             return 0;
         }
         var now = time.GetUtcNow().UtcDateTime;
-        return await db.Deliveries
+        // A claim whose message the server accepted before its sender died is sent, not cancelled.
+        var sent = await OutcomeWriter.SettleAbandonedAsync(db, publicationId, now, cancellationToken);
+        return sent + await db.Deliveries
             .Where(d => d.PublicationId == publicationId
-                && (d.Status == DeliveryStatus.Pending || (d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now)))
+                && (d.Status == DeliveryStatus.Pending
+                    || (d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now && d.CompletedAt == null)))
             .ExecuteUpdateAsync(u => u
                 .SetProperty(d => d.Status, finalStatus)
                 .SetProperty(d => d.CompletedAt, now)

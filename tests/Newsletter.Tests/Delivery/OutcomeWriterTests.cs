@@ -62,6 +62,7 @@ public sealed class OutcomeWriterTests
         var plan = await SeedAsync(app, i => (i % 7) switch
         {
             0 or 3 => Kind.Retry,
+            4 => Kind.Accept,
             5 => Kind.StolenRetry,
             6 => Kind.Stolen,
             _ => Kind.Finish,
@@ -163,6 +164,81 @@ public sealed class OutcomeWriterTests
         await AssertRowsAsync(app, plan);
     }
 
+    // Guards the second half of an accepted outcome (the first, AcceptAsync, leaves the row claimed):
+    // settling a batch files exactly its accepted rows as sent and ends their claim, leaving the rows
+    // it never attempted and another lease's rows alone; an accepted row whose sender died before
+    // settling is filed as sent by whoever looks after its lease has run out, and not before.
+    [Fact]
+    public async Task Settling_files_a_batchs_accepted_rows_as_sent_and_an_abandoned_one_only_once_its_lease_has_run_out()
+    {
+        await using var app = await CreateDatabaseAsync();
+        var plan = await SeedAsync(app, i => i % 4 == 1 ? Kind.Stolen : Kind.Accept, senders: 1, rowsPerSender: 16);
+        var ours = plan.Where(p => p.Kind == Kind.Accept).ToList(); // 12 rows under the sender's lease
+        var settled = ours.Take(5).ToList();
+        var abandoned = ours.Skip(5).Take(3).ToList();
+        var untried = ours.Skip(8).ToList();
+        await using var db = app.OpenDb();
+        var publicationId = await db.Publications.Select(p => p.Id).SingleAsync();
+        await using (var writer = await OutcomeWriter.OpenAsync(db, OutcomeDurability.ProcessCrash, CancellationToken.None))
+        {
+            foreach (var p in settled.Concat(abandoned))
+            {
+                Assert.Equal(1, await CallAsync(writer, p));
+            }
+        }
+
+        // The batch of the first five (and its untried rows) is settled; the abandoned three are in no batch.
+        Assert.Equal(5, await OutcomeWriter.SettleAcceptedAsync(db, Lease(0), [.. settled.Concat(untried).Select(p => p.Id)]));
+        // Their lease (seeded to T0 + 5 min) has not run out yet: they stay claimed.
+        Assert.Equal(0, await OutcomeWriter.SettleAbandonedAsync(db, publicationId, T0.AddMinutes(4), CancellationToken.None));
+        Assert.Equal(3, await OutcomeWriter.SettleAbandonedAsync(db, publicationId, T0.AddMinutes(6), CancellationToken.None));
+
+        var stored = await db.Deliveries.AsNoTracking().ToDictionaryAsync(d => d.Id, Row.Of);
+        Assert.All(settled.Concat(abandoned), p => Assert.Equal(
+            Expected(p) with { Status = DeliveryStatus.Sent, LeaseOwner = null, LeaseExpiresAt = null }, stored[p.Id]));
+        Assert.All(untried.Concat(plan.Where(p => p.Kind == Kind.Stolen)), p => Assert.Equal(p.Seeded, stored[p.Id]));
+    }
+
+    // Guards what makes the accepted write cheap: it changes no column of any index on the
+    // deliveries, so SQLite rewrites the row's page and no index page (moving the row to Sent in
+    // the (PublicationId, Status, NextAttemptAt) index is left to the per-batch settle).
+    [Fact]
+    public async Task The_write_every_accepted_message_waits_for_changes_no_indexed_column()
+    {
+        await using var app = await CreateDatabaseAsync();
+        await using var connection = new SqliteConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        var indexed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var indexes = new List<string>();
+        await using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM pragma_index_list('Deliveries')";
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                indexes.Add(reader.GetString(0));
+            }
+        }
+        foreach (var index in indexes)
+        {
+            await using var info = connection.CreateCommand();
+            info.CommandText = "SELECT name FROM pragma_index_info($index)";
+            info.Parameters.AddWithValue("$index", index);
+            await using var reader = await info.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                indexed.Add(reader.GetString(0));
+            }
+        }
+        Assert.Contains("Status", indexed); // the check below is about something
+
+        var sql = OutcomeWriter.AcceptSql;
+        var set = sql[(sql.IndexOf(" SET ", StringComparison.Ordinal) + 5)..sql.IndexOf("WHERE", StringComparison.Ordinal)];
+        var written = System.Text.RegularExpressions.Regex.Matches(set, "\"(\\w+)\" =").Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains("CompletedAt", written);
+        Assert.Empty(written.Intersect(indexed));
+    }
+
     // ---- the world: a migrated database, one publication, leased delivery rows ----
 
     private enum Kind
@@ -172,6 +248,9 @@ public sealed class OutcomeWriterTests
 
         /// <summary>RetryAsync on a row the caller holds.</summary>
         Retry,
+
+        /// <summary>AcceptAsync on a row the caller holds.</summary>
+        Accept,
 
         /// <summary>FinishAsync on a row whose lease someone else holds now.</summary>
         Stolen,
@@ -281,7 +360,9 @@ public sealed class OutcomeWriterTests
         {
             var now = T0.AddSeconds(i + 1);
             var retry = r.Kind is Kind.Retry or Kind.StolenRetry;
-            var status = retry ? DeliveryStatus.Pending : (DeliveryStatus)((int)DeliveryStatus.Sent + i % 3); // Sent, Failed, Skipped
+            var status = retry ? DeliveryStatus.Pending
+                : r.Kind == Kind.Accept ? DeliveryStatus.Sent
+                : (DeliveryStatus)((int)DeliveryStatus.Sent + i % 3); // Sent, Failed, Skipped
             int? code = retry ? 451 : status switch
             {
                 DeliveryStatus.Sent => 250,
@@ -299,7 +380,9 @@ public sealed class OutcomeWriterTests
 
     private static Task<int> CallAsync(OutcomeWriter writer, Planned p) => p.Next is { } next
         ? writer.RetryAsync(p.Id, p.Lease, p.Attempts, p.Now, next, p.Code, p.Result)
-        : writer.FinishAsync(p.Id, p.Lease, p.Status, p.Attempts, p.Now, p.Code, p.Result);
+        : p.Kind == Kind.Accept
+            ? writer.AcceptAsync(p.Id, p.Lease, p.Attempts, p.Now, p.Code, p.Result)
+            : writer.FinishAsync(p.Id, p.Lease, p.Status, p.Attempts, p.Now, p.Code, p.Result);
 
     /// <summary>
     /// Opens one shared writer and has each sender of the plan, on a dedicated thread, make its
@@ -397,6 +480,15 @@ public sealed class OutcomeWriterTests
             FirstAttemptAt = p.Seeded.FirstAttemptAt ?? p.Now,
             LeaseOwner = null,
             LeaseExpiresAt = null,
+            ReplyCode = p.Code,
+            LastResult = p.Result,
+        },
+        // Accepted: the reply on the row, which stays claimed (and leased) until its batch is settled.
+        Kind.Accept => p.Seeded with
+        {
+            Attempts = p.Attempts,
+            CompletedAt = p.Now,
+            FirstAttemptAt = p.Seeded.FirstAttemptAt ?? p.Now,
             ReplyCode = p.Code,
             LastResult = p.Result,
         },

@@ -216,6 +216,92 @@ public sealed class PublicationControlTests
         Assert.All(world.ReceivedCounts().Values, count => Assert.Equal(1, count));
     }
 
+    // Guards the state a crash can leave between an accepted message and its batch being filed (the
+    // reply is on the row, which is still claimed): that reader counts as sent at once, is filed as
+    // sent when the dead sender's lease has run out, and is never handed to a server again; the
+    // dead sender's other claims (never handed over) are sent once.
+    [Fact]
+    public async Task A_message_accepted_before_its_sender_died_counts_as_sent_and_is_never_mailed_again()
+    {
+        await using var world = await DeliveryWorld.StartAsync();
+        await world.AddSubscribersAsync(10);
+        var publicationId = await world.PublishAsync();
+        await AbandonAsync(world, publicationId, accepted: [1, 2, 3], inFlight: [4, 5]);
+
+        await using (var db = world.App.OpenDb())
+        {
+            var before = await PublicationProgress.ReadAsync(db, publicationId, CancellationToken.None);
+            Assert.Equal(3, before.Sent);
+            Assert.Equal(7, before.Pending);
+        }
+
+        var final = await world.RunAsync(publicationId).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(10, final.Sent);
+        var received = world.ReceivedCounts();
+        Assert.All(Enumerable.Range(1, 3), i => Assert.False(received.ContainsKey(DeliveryWorld.Email(i)), $"reader{i} was mailed again"));
+        Assert.All(Enumerable.Range(4, 7), i => Assert.Equal(1, received[DeliveryWorld.Email(i)]));
+        var deliveries = await world.DeliveriesAsync(publicationId);
+        Assert.All(deliveries, d => Assert.Equal(DeliveryStatus.Sent, d.Status));
+        Assert.Equal(3, deliveries.Count(d => d.LastResult == DeadReply && d.LeaseOwner is null));
+        Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
+    }
+
+    // Guards cancel against the same state: what the server accepted was sent, whatever happened to
+    // the publication afterwards; only the readers never handed over are marked cancelled.
+    [Fact]
+    public async Task Cancelling_files_a_message_accepted_before_its_sender_died_as_sent_not_cancelled()
+    {
+        await using var world = await DeliveryWorld.StartAsync();
+        await world.AddSubscribersAsync(6);
+        var publicationId = await world.PublishAsync();
+        await AbandonAsync(world, publicationId, accepted: [1, 2], inFlight: [3]);
+
+        Assert.Contains("cancelled", (await world.App.RunCliOkAsync("publications", "cancel", $"{publicationId}")).Out);
+
+        var byReader = (await world.DeliveriesAsync(publicationId)).ToDictionary(d => d.SubscriberId, d => d.Status);
+        var ids = await SubscriberIdsAsync(world, [1, 2]);
+        Assert.All(byReader, pair => Assert.Equal(ids.Contains(pair.Key) ? DeliveryStatus.Sent : DeliveryStatus.Cancelled, pair.Value));
+        Assert.Empty(world.Smtp.Messages);
+    }
+
+    private const string DeadReply = "250 2.0.0 Ok: queued as DEAD1";
+
+    /// <summary>Leaves readers as a process killed mid-send leaves them: <paramref name="accepted"/>
+    /// accepted by the server and recorded, <paramref name="inFlight"/> claimed and not handed over;
+    /// the dead process's lease ran out a minute ago.</summary>
+    private static async Task AbandonAsync(DeliveryWorld world, int publicationId, int[] accepted, int[] inFlight)
+    {
+        var now = TimeProvider.System.GetUtcNow().UtcDateTime;
+        var acceptedIds = await SubscriberIdsAsync(world, accepted);
+        var inFlightIds = await SubscriberIdsAsync(world, inFlight);
+        await using var db = world.App.OpenDb();
+        Assert.Equal(accepted.Length, await db.Deliveries
+            .Where(d => d.PublicationId == publicationId && acceptedIds.Contains(d.SubscriberId))
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Status, DeliveryStatus.Claimed)
+                .SetProperty(d => d.LeaseOwner, "dead-host:1:0000")
+                .SetProperty(d => d.LeaseExpiresAt, now.AddMinutes(-1))
+                .SetProperty(d => d.Attempts, 1)
+                .SetProperty(d => d.FirstAttemptAt, now.AddMinutes(-6))
+                .SetProperty(d => d.CompletedAt, now.AddMinutes(-6))
+                .SetProperty(d => d.ReplyCode, 250)
+                .SetProperty(d => d.LastResult, DeadReply)));
+        Assert.Equal(inFlight.Length, await db.Deliveries
+            .Where(d => d.PublicationId == publicationId && inFlightIds.Contains(d.SubscriberId))
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Status, DeliveryStatus.Claimed)
+                .SetProperty(d => d.LeaseOwner, "dead-host:1:0000")
+                .SetProperty(d => d.LeaseExpiresAt, now.AddMinutes(-1))));
+    }
+
+    private static async Task<List<int>> SubscriberIdsAsync(DeliveryWorld world, int[] readers)
+    {
+        var emails = readers.Select(DeliveryWorld.Email).ToList();
+        await using var db = world.App.OpenDb();
+        return await db.Subscribers.Where(s => emails.Contains(s.Email)).Select(s => s.Id).ToListAsync();
+    }
+
     /// <summary>Stops the send the moment the engine's first claim has been written, before the
     /// engine reads the claimed rows back: the narrowest window in which claims could be lost.</summary>
     private sealed class StopAfterFirstClaim(CancellationTokenSource stop) : DbCommandInterceptor
