@@ -27,9 +27,12 @@ namespace Newsletter.Worker.Delivery;
 /// <item>Re-checked: a recipient who unsubscribed or was suppressed since the snapshot is recorded
 /// as skipped and not mailed.</item>
 /// <item>Handed to the server.</item>
-/// <item>The server's reply recorded (sent / retry / failed), durably, before this connection sends
+/// <item>The server's reply recorded (accepted / retry / failed), durably, before this connection sends
 /// anything else. A crash between 3 and 4 is the only way a message goes out twice, so after a hard
 /// crash there is at most one duplicate per connection that was mid-message.</item>
+/// <item>Filed: the batch's accepted rows become Sent when the batch ends (an accepted row is still
+/// Claimed, with CompletedAt set, until then: never claimed again; after a crash it is filed once
+/// its lease expires). See <see cref="OutcomeWriter.AcceptAsync"/>.</item>
 /// </list>
 /// <para>Graceful shutdown: the token stops new messages at once; a message already handed to the
 /// server gets until the hard stop (part of the host's shutdown timeout) to be answered and recorded;
