@@ -702,7 +702,9 @@ public sealed class DeliveryEngine(
         }
         else if (threshold > 0)
         {
-            var lastSent = await db.Deliveries.Where(d => d.SubscriberId == recipient.SubscriberId && d.Status == DeliveryStatus.Sent)
+            // Claimed with CompletedAt: accepted, its batch not filed yet (OutcomeWriter.AcceptAsync).
+            var lastSent = await db.Deliveries.Where(d => d.SubscriberId == recipient.SubscriberId
+                    && (d.Status == DeliveryStatus.Sent || (d.Status == DeliveryStatus.Claimed && d.CompletedAt != null)))
                 .MaxAsync(d => d.CompletedAt);
             var failures = await db.Deliveries.CountAsync(d => d.SubscriberId == recipient.SubscriberId
                 && d.Status == DeliveryStatus.Failed && d.ReplyCode >= 500 && d.ReplyCode < 600

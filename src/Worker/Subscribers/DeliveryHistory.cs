@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.PersonalData;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Worker.Subscribers;
 
@@ -18,8 +19,11 @@ internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
             orderby d.Id
             select new { d.PublicationId, p.Edition, Subject = i == null ? null : i.Subject, p.SlotUtc, d.Status, d.Attempts, d.CompletedAt, d.LastResult })
             .ToListAsync(cancellationToken);
+        // A claimed row with CompletedAt set was accepted by the server; only its batch is not filed yet.
         return [.. rows.Select(r => new DeliveryHistoryEntry(
-            r.PublicationId, r.Edition, r.Subject, r.SlotUtc, r.Status.ToString().ToLowerInvariant(), r.Attempts, r.CompletedAt, r.LastResult))];
+            r.PublicationId, r.Edition, r.Subject, r.SlotUtc,
+            (r.Status == DeliveryStatus.Claimed && r.CompletedAt is not null ? DeliveryStatus.Sent : r.Status).ToString().ToLowerInvariant(),
+            r.Attempts, r.CompletedAt, r.LastResult))];
     }
 
     public Task ForgetAsync(int subscriberId, CancellationToken cancellationToken) =>
