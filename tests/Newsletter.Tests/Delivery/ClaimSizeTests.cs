@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Worker.Data;
 
@@ -39,29 +37,10 @@ public sealed class ClaimSizeTests
     }
 
     /// <summary>The number of rows each of the engine's claim statements took, in order.</summary>
-    private sealed class ClaimLog : DbCommandInterceptor
+    private sealed class ClaimLog : ClaimWatcher
     {
         public ConcurrentQueue<int> Sizes { get; } = new();
 
-        public override int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
-        {
-            Record(command, result);
-            return result;
-        }
-
-        public override ValueTask<int> NonQueryExecutedAsync(
-            DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
-        {
-            Record(command, result);
-            return ValueTask.FromResult(result);
-        }
-
-        private void Record(DbCommand command, int result)
-        {
-            if (result > 0 && DeliveryWorld.IsClaim(command.CommandText))
-            {
-                Sizes.Enqueue(result);
-            }
-        }
+        protected override void OnClaim(int rows) => Sizes.Enqueue(rows);
     }
 }

@@ -1,6 +1,4 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Newsletter.Subscribers.Addresses;
@@ -304,28 +302,15 @@ public sealed class PublicationControlTests
 
     /// <summary>Stops the send the moment the engine's first claim has been written, before the
     /// engine reads the claimed rows back: the narrowest window in which claims could be lost.</summary>
-    private sealed class StopAfterFirstClaim(CancellationTokenSource stop) : DbCommandInterceptor
+    private sealed class StopAfterFirstClaim(CancellationTokenSource stop) : ClaimWatcher
     {
         private int _fired;
 
         public bool Fired => Volatile.Read(ref _fired) == 1;
 
-        public override int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
+        protected override void OnClaim(int rows)
         {
-            Check(command, result);
-            return result;
-        }
-
-        public override ValueTask<int> NonQueryExecutedAsync(
-            DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
-        {
-            Check(command, result);
-            return ValueTask.FromResult(result);
-        }
-
-        private void Check(DbCommand command, int result)
-        {
-            if (result > 0 && DeliveryWorld.IsClaim(command.CommandText) && Interlocked.Exchange(ref _fired, 1) == 0)
+            if (Interlocked.Exchange(ref _fired, 1) == 0)
             {
                 stop.Cancel();
             }
