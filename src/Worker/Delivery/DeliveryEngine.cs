@@ -112,8 +112,7 @@ public sealed class DeliveryEngine(
             {
                 size = Math.Min(size, Math.Max(1, (int)Math.Ceiling(o.MessagesPerSecond / o.Connections)));
             }
-            run.ClaimSize = size;
-            run.StartClaiming(outstanding, o.Connections);
+            run.StartClaiming(size, outstanding, o.Connections);
         }
         // Messages already handed to the server get this long after the stop to be answered and recorded.
         var grace = hostOptions.Value.ShutdownTimeout * 0.6;
@@ -209,8 +208,8 @@ public sealed class DeliveryEngine(
             Changed();
         }
 
-        /// <summary>Deliveries per claim (see where it is set in <see cref="RunAsync"/>).</summary>
-        public int ClaimSize { get; set; } = 1;
+        /// <summary>Deliveries per claim at most (see where it is set in <see cref="RunAsync"/>).</summary>
+        public int ClaimSize { get; private set; } = 1;
 
         /// <summary>The smallest claim towards the end of a send (smaller ones cost more in statements than they save).</summary>
         private const int SmallestTailClaim = 20;
@@ -218,8 +217,9 @@ public sealed class DeliveryEngine(
         private int _unclaimed;
         private int _connections = 1;
 
-        public void StartClaiming(int outstanding, int connections)
+        public void StartClaiming(int claimSize, int outstanding, int connections)
         {
+            ClaimSize = claimSize;
             _unclaimed = outstanding;
             _connections = Math.Max(1, connections);
         }

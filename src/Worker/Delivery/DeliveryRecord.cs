@@ -31,7 +31,10 @@ public sealed class DeliveryRecord
 
     public DateTime? LeaseExpiresAt { get; set; }
 
-    /// <summary>When the row got its outcome (sent, failed, skipped, cancelled, expired).</summary>
+    /// <summary>When the row got its outcome (sent, failed, skipped, cancelled, expired). On a
+    /// <see cref="DeliveryStatus.Claimed"/> row, set means the server accepted the message and only
+    /// the batch's filing as <see cref="DeliveryStatus.Sent"/> is outstanding (<see cref="OutcomeWriter.AcceptAsync"/>):
+    /// such a row is sent for every purpose and is never claimed again.</summary>
     public DateTime? CompletedAt { get; set; }
 
     /// <summary>The SMTP reply code of the last attempt (250, 450, 550…); null when there was no reply.</summary>
@@ -46,7 +49,8 @@ public enum DeliveryStatus
     /// <summary>Waiting for a sender (first attempt or a retry at <see cref="DeliveryRecord.NextAttemptAt"/>).</summary>
     Pending = 0,
 
-    /// <summary>Held by a sender's lease; returns to the pool when the lease expires.</summary>
+    /// <summary>Held by a sender's lease; returns to the pool when the lease expires, unless the server
+    /// already accepted it (<see cref="DeliveryRecord.CompletedAt"/> set), in which case it is filed as sent.</summary>
     Claimed = 1,
 
     /// <summary>The server accepted the message.</summary>
