@@ -240,10 +240,18 @@ public sealed class DeliveryEngine(
         /// <summary>A sender resolved or released its claims: others waiting for work look again.</summary>
         public void Changed() => Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-        /// <summary>Waits <paramref name="wait"/>, or less if another sender of this run finishes a batch.</summary>
-        public async Task WaitForWorkAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
+        /// <summary>
+        /// Completes at the next <see cref="Changed"/>. A sender takes it <em>before</em> it looks for
+        /// work: a change between finding nothing and starting to wait (another sender finishing its
+        /// batch, or the whole send) has then already completed it, instead of being missed and the
+        /// sender sleeping out its full wait at the end of a send.
+        /// </summary>
+        public Task NextChange => Volatile.Read(ref _changed).Task;
+
+        /// <summary>Waits <paramref name="wait"/>, or less if <paramref name="changed"/> (<see cref="NextChange"/>,
+        /// taken before the sender looked for work) completes.</summary>
+        public async Task WaitForWorkAsync(Task changed, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
         {
-            var changed = Volatile.Read(ref _changed).Task;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var delay = Task.Delay(wait, time, cts.Token);
             await Task.WhenAny(delay, changed);
@@ -300,6 +308,7 @@ public sealed class DeliveryEngine(
                 }
 
                 sender.Slot ??= await pacer.AcquireConnectionSlotAsync(stopping);
+                var changed = run.NextChange;
                 var batch = await ClaimAsync(db, run, run.NextClaimSize(), stopping);
                 run.Claimed(batch.Count);
                 if (batch.Count == 0)
@@ -314,7 +323,7 @@ public sealed class DeliveryEngine(
                     {
                         await sender.CloseAsync(); // retries are a while off; do not hold a connection or a slot
                     }
-                    await run.WaitForWorkAsync(wait.Value, time, stopping);
+                    await run.WaitForWorkAsync(changed, wait.Value, time, stopping);
                     continue;
                 }
                 try

@@ -118,6 +118,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>How many TCP connections the server has accepted since it was created (restarts included).</summary>
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
+    /// <summary>How many connections are open now (a session that ended, by QUIT or a drop, no longer counts).</summary>
+    public int OpenConnections => _openConnections.Count;
+
     /// <summary>Exceptions thrown by <see cref="SmtpScript.OnRcptTo"/> (each was answered 451 4.3.0).</summary>
     public IReadOnlyList<Exception> ScriptErrors
     {
