@@ -73,31 +73,7 @@ internal static class SendRun
         var clock = Stopwatch.StartNew();
         await using var connection = new SqliteConnection($"Data Source={o.Db}");
         await connection.OpenAsync();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
-        await using var subscriber = connection.CreateCommand();
-        subscriber.Transaction = transaction;
-        subscriber.CommandText = """
-            INSERT INTO "Subscribers" ("Id", "Email", "NormalizedEmail", "EmailHash", "Name", "Status", "CreatedAt", "ConfirmedAt")
-            VALUES (@id, @email, @email, @hash, @name, 1, @now, @now);
-            INSERT INTO "Subscriptions" ("SubscriberId", "Edition", "Status", "SubscribedAt")
-            SELECT @id, e.value, 0, @now FROM json_each(@editions) e;
-            """;
-        var id = subscriber.Parameters.Add("@id", SqliteType.Integer);
-        var email = subscriber.Parameters.Add("@email", SqliteType.Text);
-        var hash = subscriber.Parameters.Add("@hash", SqliteType.Text);
-        var name = subscriber.Parameters.Add("@name", SqliteType.Text);
-        subscriber.Parameters.AddWithValue("@now", DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
-        subscriber.Parameters.AddWithValue("@editions", JsonSerializer.Serialize(Editions));
-        for (var i = 1; i <= o.Size; i++)
-        {
-            var address = $"reader{i}@example.org";
-            id.Value = i;
-            email.Value = address;
-            hash.Value = EmailAddress.Hash(address);
-            name.Value = i % 3 == 0 ? DBNull.Value : $"Reader {i}";
-            await subscriber.ExecuteNonQueryAsync();
-        }
-        await transaction.CommitAsync();
+        await DeliveryWarmUp.AddReadersAsync(connection, o.Size, Editions, DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
         Console.WriteLine($"seeded {o.Size:N0} subscribers × {Editions.Length} editions in {clock.Elapsed.TotalSeconds:0.0}s");
         return 0;
     }
@@ -109,6 +85,10 @@ internal static class SendRun
         Phase("host built");
         await services.PrepareNewsletterAsync(warmUpTemplates: true);
         Phase("database ready, templates compiled");
+        // As the service does when it starts (Delivery:WarmUpMessages; 0 in the environment turns it off).
+        var warmClock = Stopwatch.StartNew();
+        var warmed = await services.GetRequiredService<DeliveryWarmUp>().RunAsync(CancellationToken.None);
+        Phase($"delivery path warmed up: {warmed:N0} messages to a local discard server in {warmClock.Elapsed.TotalSeconds:0.0}s");
         var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
         var engine = services.GetRequiredService<DeliveryEngine>();
 

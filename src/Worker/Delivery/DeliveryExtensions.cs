@@ -21,6 +21,7 @@ public static class DeliveryExtensions
         services.AddSingleton<DeliveryEngine>();
         services.AddScoped<Publishing.PublicationControl>();
         services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<DeliveryWarmUp>();
         return builder;
     }
 
