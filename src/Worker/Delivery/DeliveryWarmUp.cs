@@ -45,7 +45,7 @@ public sealed class DeliveryWarmUp(
         try
         {
             await using var smtp = DiscardSmtpServer.Start();
-            using (var host = BuildScratchHost(Path.Combine(directory.FullName, "warm-up.db"), smtp.Port, o.WarmUpMessages))
+            using (var host = BuildScratchHost(Path.Combine(directory.FullName, "warm-up.db"), smtp.Port))
             {
                 await SendAsync(host.Services, o.WarmUpMessages, cancellationToken);
             }
@@ -74,7 +74,7 @@ public sealed class DeliveryWarmUp(
 
     /// <summary>The app as the service builds it, on the service's own settings except where it sends
     /// from and to: a scratch SQLite file, and the discard server without TLS or authentication.</summary>
-    private IHost BuildScratchHost(string database, int port, int messages)
+    private IHost BuildScratchHost(string database, int port)
     {
         // An empty builder: no configuration sources and no log output of its own.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
@@ -92,8 +92,6 @@ public sealed class DeliveryWarmUp(
             ["Delivery:Transport"] = nameof(TransportKind.Smtp),
             ["Delivery:MessagesPerSecond"] = "0",
             ["Delivery:WarmUpMessages"] = "0",
-            // One claim per sender, so the batch bookkeeping (claims, settling) runs as often as in a real send.
-            ["Delivery:BatchSize"] = $"{Math.Max(1, Math.Min(messages, 1000))}",
             ["Smtp:Host"] = "127.0.0.1",
             ["Smtp:Port"] = $"{port}",
             ["Smtp:Security"] = nameof(SmtpSecurity.None),
