@@ -42,10 +42,13 @@ public sealed class DeliveryWarmUp(
         }
         var clock = Stopwatch.StartNew();
         var directory = Directory.CreateTempSubdirectory("newsletter-warm-up-");
+        // As the app resolves it, so the pool cleared at the end is the one the scratch host used.
+        var database = DataExtensions.ResolveSqliteConnectionString(
+            new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory.FullName, "warm-up.db") }.ToString());
         try
         {
             await using var smtp = DiscardSmtpServer.Start();
-            using (var host = BuildScratchHost(Path.Combine(directory.FullName, "warm-up.db"), smtp.Port))
+            using (var host = BuildScratchHost(database, smtp.Port))
             {
                 await SendAsync(host.Services, o.WarmUpMessages, cancellationToken);
             }
@@ -60,7 +63,11 @@ public sealed class DeliveryWarmUp(
         }
         finally
         {
-            SqliteConnection.ClearAllPools(); // the scratch database's pooled connections hold its files open
+            // The scratch database's pooled connections hold its files open (the service's own pool is left alone).
+            using (var pooled = new SqliteConnection(database))
+            {
+                SqliteConnection.ClearPool(pooled);
+            }
             try
             {
                 directory.Delete(recursive: true);
@@ -74,7 +81,7 @@ public sealed class DeliveryWarmUp(
 
     /// <summary>The app as the service builds it, on the service's own settings except where it sends
     /// from and to: a scratch SQLite file, and the discard server without TLS or authentication.</summary>
-    private IHost BuildScratchHost(string database, int port)
+    private IHost BuildScratchHost(string connectionString, int port)
     {
         // An empty builder: no configuration sources and no log output of its own.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
@@ -86,7 +93,7 @@ public sealed class DeliveryWarmUp(
         builder.Configuration.AddConfiguration(configuration, shouldDisposeConfiguration: false);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Newsletter"] = new SqliteConnectionStringBuilder { DataSource = database }.ToString(),
+            ["ConnectionStrings:Newsletter"] = connectionString,
             ["Database:Provider"] = nameof(DatabaseProvider.Sqlite),
             ["Database:MigrateOnStart"] = "true",
             ["Delivery:Transport"] = nameof(TransportKind.Smtp),
