@@ -28,6 +28,9 @@ public sealed class DeliveryWarmUp(
     IConfiguration configuration, IHostEnvironment environment, IEmailRenderer renderer,
     IOptions<DeliveryOptions> options, ILogger<DeliveryWarmUp> logger)
 {
+    /// <summary>Where the scratch directory is made (the system's temp folder; a test points it elsewhere).</summary>
+    internal string ScratchRoot { get; init; } = Path.GetTempPath();
+
     /// <summary>
     /// Runs the warm-up send and logs what it did. Returns the number of messages the discard server
     /// took (0 when the warm-up is off, or when it failed: a warm-up never stops the service, the first
@@ -41,12 +44,14 @@ public sealed class DeliveryWarmUp(
             return 0;
         }
         var clock = Stopwatch.StartNew();
-        var directory = Directory.CreateTempSubdirectory("newsletter-warm-up-");
-        // As the app resolves it, so the pool cleared at the end is the one the scratch host used.
-        var database = DataExtensions.ResolveSqliteConnectionString(
-            new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory.FullName, "warm-up.db") }.ToString());
+        DirectoryInfo? directory = null;
+        string? database = null;
         try
         {
+            directory = Directory.CreateDirectory(Path.Combine(ScratchRoot, $"newsletter-warm-up-{Guid.NewGuid():N}"));
+            // As the app resolves it, so the pool cleared at the end is the one the scratch host used.
+            database = DataExtensions.ResolveSqliteConnectionString(
+                new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory.FullName, "warm-up.db") }.ToString());
             await using var smtp = DiscardSmtpServer.Start();
             using (var host = BuildScratchHost(database, smtp.Port))
             {
@@ -63,18 +68,19 @@ public sealed class DeliveryWarmUp(
         }
         finally
         {
-            // The scratch database's pooled connections hold its files open (the service's own pool is left alone).
-            using (var pooled = new SqliteConnection(database))
+            if (database is not null)
             {
+                // The scratch database's pooled connections hold its files open (the service's own pool is left alone).
+                using var pooled = new SqliteConnection(database);
                 SqliteConnection.ClearPool(pooled);
             }
             try
             {
-                directory.Delete(recursive: true);
+                directory?.Delete(recursive: true);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                logger.LogWarning(ex, "The warm-up's scratch directory {Directory} could not be deleted", directory.FullName);
+                logger.LogWarning(ex, "The warm-up's scratch directory {Directory} could not be deleted", directory!.FullName);
             }
         }
     }

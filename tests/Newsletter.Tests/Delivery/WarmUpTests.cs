@@ -1,11 +1,16 @@
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
+using Newsletter.Templates.Rendering;
+using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Delivery;
@@ -98,6 +103,25 @@ public sealed class WarmUpTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warmUp.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Empty(ScratchDirectories().Except(leftovers));
         Assert.DoesNotContain(world.Logs.Lines, l => l.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task A_warm_up_that_fails_is_logged_and_given_up_without_stopping_anything()
+    {
+        await using var world = await DeliveryWorld.StartAsync(configure: app => app.Set("Delivery:WarmUpMessages", "20"));
+        var services = world.Host.Services;
+        // A scratch folder that cannot be made: its parent is a file.
+        var notADirectory = world.App.WriteFile("not-a-directory", "");
+        var warmUp = new DeliveryWarmUp(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>(),
+            services.GetRequiredService<IEmailRenderer>(), services.GetRequiredService<IOptions<DeliveryOptions>>(),
+            services.GetRequiredService<ILogger<DeliveryWarmUp>>()) { ScratchRoot = notADirectory };
+
+        var sent = await warmUp.RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, sent);
+        Assert.True(world.Logs.Contains(LogLevel.Warning, "Warming up the delivery path failed"),
+            string.Join("\n", world.Logs.Lines.Select(l => l.Message)));
+        Assert.Equal(0, world.Smtp.ConnectionCount);
     }
 
     [Fact]
