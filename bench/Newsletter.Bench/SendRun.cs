@@ -10,7 +10,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Newsletter.Subscribers.Addresses;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker;
 using Newsletter.Worker.Configuration;
