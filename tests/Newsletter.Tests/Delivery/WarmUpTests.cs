@@ -73,6 +73,23 @@ public sealed class WarmUpTests
         Assert.True(warmed >= 0 && sending > warmed, string.Join("\n", lines));
     }
 
+    // The warm-up talks plain SMTP to its own discard server whatever the service's TLS and login
+    // settings say (the discard server offers neither; carried over, they would fail the warm-up).
+    [Fact]
+    public async Task The_warm_up_leaves_out_the_services_TLS_and_login()
+    {
+        await using var world = await DeliveryWorld.StartAsync(configure: app => app
+            .Set("Delivery:WarmUpMessages", "20")
+            .Set("Smtp:Security", "StartTls")
+            .Set("Smtp:UserName", "newsletter@example.org")
+            .Set("Smtp:Password", "not used here"));
+
+        var sent = await world.Host.Services.GetRequiredService<DeliveryWarmUp>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(20, sent);
+        Assert.DoesNotContain(world.Logs.Lines, l => l.Level >= LogLevel.Warning);
+    }
+
     [Theory]
     [InlineData("Smtp", "0")]
     [InlineData("Pickup", "2000")]
