@@ -50,12 +50,16 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                     SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
                     _ => SecureSocketOptions.Auto,
                 };
-                client.Connect(new BatchingSocketStream(socket), o.Host, o.Port, security, cancellationToken);
+                var stream = new BatchingSocketStream(socket);
+                client.Connect(stream, o.Host, o.Port, security, cancellationToken);
                 owned = true; // the client owns the socket now (through the stream)
                 if (!string.IsNullOrEmpty(o.UserName))
                 {
                     client.Authenticate(o.UserName, o.Password ?? "", cancellationToken);
                 }
+                // DATA joins the envelope's group (see BatchingSocketStream); under TLS the stream
+                // sees only ciphertext, so it stays off.
+                stream.PipelineData = !client.IsSecure && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining);
             }
             client.DoNotDeclareSize();
             return Task.FromResult<IMailConnection>(new Connection(client, socket, logger));
@@ -191,184 +195,5 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
             }
             return ValueTask.CompletedTask;
         }
-    }
-}
-
-/// <summary>
-/// The socket as MailKit's stream: writes are gathered and go to the kernel when MailKit flushes (after
-/// each command group, and at the end of a message's data) or when 64 KB have gathered.
-/// </summary>
-/// <remarks>
-/// MailKit writes a message in 4 KB blocks, and each block became its own <c>send</c> and its own TCP
-/// segment: about 11 system calls per 35 KB newsletter, and as many wake-ups of the server. Gathered,
-/// a message is the envelope commands, <c>DATA</c> and one write of the body. MailKit flushes wherever
-/// it waits for a reply, so nothing waits in the buffer while the server waits for it. Reads and writes
-/// honour <see cref="ReadTimeout"/>/<see cref="WriteTimeout"/> (MailKit sets them from the client's
-/// <c>Timeout</c>) by throwing <see cref="TimeoutException"/>, as MailKit's own socket stream does.
-/// </remarks>
-internal sealed class BatchingSocketStream(Socket socket) : Stream
-{
-    private const int Capacity = 64 * 1024;
-
-    private readonly byte[] _pending = new byte[Capacity];
-    private int _count;
-
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override bool CanTimeout => true;
-    private int _readTimeout = Timeout.Infinite;
-    private int _writeTimeout = Timeout.Infinite;
-
-    public override int ReadTimeout
-    {
-        get => _readTimeout;
-        set
-        {
-            _readTimeout = value;
-            socket.ReceiveTimeout = value == Timeout.Infinite ? 0 : value; // for blocking reads
-        }
-    }
-
-    public override int WriteTimeout
-    {
-        get => _writeTimeout;
-        set
-        {
-            _writeTimeout = value;
-            socket.SendTimeout = value == Timeout.Infinite ? 0 : value; // for blocking writes
-        }
-    }
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        try
-        {
-            return socket.Receive(buffer);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TimedOut)
-        {
-            throw new TimeoutException("The SMTP server did not answer in time.", ex);
-        }
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (ReadTimeout == Timeout.Infinite)
-        {
-            return await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-        }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ReadTimeout);
-        try
-        {
-            return await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException("The SMTP server did not answer in time.", ex);
-        }
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        while (buffer.Length > 0)
-        {
-            if (_count == Capacity)
-            {
-                Flush();
-            }
-            var n = Math.Min(buffer.Length, Capacity - _count);
-            buffer[..n].CopyTo(_pending.AsSpan(_count));
-            _count += n;
-            buffer = buffer[n..];
-        }
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        while (buffer.Length > 0)
-        {
-            if (_count == Capacity)
-            {
-                await FlushAsync(cancellationToken);
-            }
-            var n = Math.Min(buffer.Length, Capacity - _count);
-            buffer.Span[..n].CopyTo(_pending.AsSpan(_count));
-            _count += n;
-            buffer = buffer[n..];
-        }
-    }
-
-    public override void Flush()
-    {
-        try
-        {
-            var sent = 0;
-            while (sent < _count)
-            {
-                sent += socket.Send(_pending.AsSpan(sent, _count - sent));
-            }
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TimedOut)
-        {
-            throw new TimeoutException("The SMTP server did not take the data in time.", ex);
-        }
-        finally
-        {
-            _count = 0;
-        }
-    }
-
-    public override async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        if (_count == 0)
-        {
-            return;
-        }
-        using var timeout = WriteTimeout == Timeout.Infinite ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout?.CancelAfter(WriteTimeout);
-        try
-        {
-            var sent = 0;
-            while (sent < _count)
-            {
-                sent += await socket.SendAsync(_pending.AsMemory(sent, _count - sent), SocketFlags.None, timeout?.Token ?? cancellationToken);
-            }
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException("The SMTP server did not take the data in time.", ex);
-        }
-        finally
-        {
-            // Whatever happened, these bytes are not sent again: after a failed write the connection is abandoned.
-            _count = 0;
-        }
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            socket.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }
