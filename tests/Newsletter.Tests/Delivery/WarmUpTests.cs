@@ -51,6 +51,22 @@ public sealed class WarmUpTests
         Assert.Equal(3, world.ReceivedCounts().Count);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(64)]
+    public void The_warm_up_claims_a_few_deliveries_at_a_time_so_code_run_once_per_claim_runs_often_enough_to_be_optimised(int connections)
+    {
+        var service = new DeliveryOptions { Connections = connections };
+
+        var settings = DeliveryWarmUp.ScratchSettings(service, "Data Source=scratch.db", 2525);
+
+        // Each sender claims BatchSize / Connections; the runtime optimises a method after 30 calls.
+        var claim = int.Parse(settings["Delivery:BatchSize"]!) / connections;
+        Assert.Equal(DeliveryWarmUp.WarmUpClaimSize, claim);
+        Assert.True(service.WarmUpMessages / claim >= 100, $"{service.WarmUpMessages} messages in claims of {claim}");
+    }
+
     [Fact]
     public async Task The_running_service_warms_up_before_its_first_send()
     {
