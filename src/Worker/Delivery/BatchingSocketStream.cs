@@ -23,7 +23,8 @@ namespace Newsletter.Worker.Delivery;
 /// <list type="bullet">
 /// <item>It appends <c>DATA</c> only to a flush that is exactly one <c>MAIL FROM</c> line and one or more
 /// <c>RCPT TO</c> lines, between messages (<see cref="Phase.Commands"/>); MailKit sends such a group only
-/// when the server advertised PIPELINING.</item>
+/// when the server advertised PIPELINING. (MailKit would follow with <c>BDAT</c> instead of <c>DATA</c>
+/// only for a message with binary MIME parts, or when told to prefer it; ours have neither.)</item>
 /// <item>After that, the next flush must be exactly MailKit's <c>DATA</c>. Anything else (MailKit found
 /// every recipient refused and resets with <c>RSET</c>, or a MailKit that sends something new) finds the
 /// server in a state MailKit does not know about: the stream sends nothing more and throws, MailKit
