@@ -46,7 +46,7 @@ internal sealed class BatchingSocketStream(Socket socket) : Stream
     private static ReadOnlySpan<byte> EndOfData => "\r\n.\r\n"u8;
 
     /// <summary>Where the SMTP conversation stands, as far as <c>DATA</c> pipelining needs to know.</summary>
-    internal enum Phase
+    private enum Phase
     {
         /// <summary>Between messages: commands only.</summary>
         Commands,
@@ -73,7 +73,7 @@ internal sealed class BatchingSocketStream(Socket socket) : Stream
     /// session is open, between messages, and only if the server pipelines.</summary>
     public bool PipelineData { get; set; }
 
-    internal Phase State { get; private set; } = Phase.Commands;
+    private Phase State { get; set; } = Phase.Commands;
 
     public override bool CanRead => true;
     public override bool CanWrite => true;
@@ -252,7 +252,7 @@ internal sealed class BatchingSocketStream(Socket socket) : Stream
     }
 
     /// <summary>One <c>MAIL FROM</c> line followed by one or more <c>RCPT TO</c> lines, nothing else.</summary>
-    internal static bool IsEnvelope(ReadOnlySpan<byte> bytes)
+    private static bool IsEnvelope(ReadOnlySpan<byte> bytes)
     {
         var lines = 0;
         while (bytes.Length > 0)
