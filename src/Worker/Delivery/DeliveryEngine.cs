@@ -498,8 +498,11 @@ public sealed class DeliveryEngine(
                 }
                 next++;
                 await RecordAsync(db, writer, run, delivery, recipient, result, lease);
-                if (result.Status is SendStatus.ConnectionLost || (result.Status is SendStatus.SenderThrottled && result.Code == 421))
+                if (result.Status is SendStatus.ConnectionLost || (result.Status is SendStatus.SenderThrottled && result.Code == 421)
+                    || sender.Connection is { IsOpen: false })
                 {
+                    // Broken, closing, or given up by the transport after a refusal: the next
+                    // message goes on a new connection (only a lost one counted as an error above).
                     await sender.DropConnectionAsync();
                 }
             }

@@ -21,6 +21,8 @@ public sealed class PickupTransport(IOptions<DeliveryOptions> options) : IMailTr
 
     private sealed class Connection(string directory) : IMailConnection
     {
+        public bool IsOpen => true;
+
         public async Task<SendResult> SendAsync(
             MimeMessage message, MailboxAddress envelopeFrom, MailboxAddress envelopeTo, CancellationToken cancellationToken)
         {

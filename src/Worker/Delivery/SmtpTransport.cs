@@ -124,6 +124,8 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
     {
         private bool _broken;
 
+        public bool IsOpen => !_broken && client.IsConnected;
+
         /// <summary>Blocking (see the class remarks): the returned task is complete.</summary>
         public Task<SendResult> SendAsync(
             MimeMessage message, MailboxAddress envelopeFrom, MailboxAddress envelopeTo, CancellationToken cancellationToken)

@@ -13,6 +13,11 @@ public interface IMailTransport
 
 public interface IMailConnection : IAsyncDisposable
 {
+    /// <summary>False once the connection cannot carry another message: the server closed it, or the
+    /// transport gave it up after a reply (see <see cref="BatchingSocketStream"/>). The caller then opens
+    /// a new one for the next message; nothing was lost and nothing is to be counted as an error.</summary>
+    bool IsOpen { get; }
+
     /// <summary>Hands one message to the server and says how it answered. Never throws for a
     /// reply from the server; a broken connection is <see cref="SendStatus.ConnectionLost"/>,
     /// after which the connection is not used again.</summary>

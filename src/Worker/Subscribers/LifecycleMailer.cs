@@ -156,7 +156,8 @@ public sealed partial class LifecycleMailer(
                 // Checkpoint: the server's answer is recorded, whatever happens to the host now.
                 var keepGoing = await RecordAsync(outbox, email, result, error);
                 Progressed();
-                if (result is null || result.Status is SendStatus.ConnectionLost or SendStatus.SenderThrottled)
+                if (result is null || result.Status is SendStatus.ConnectionLost or SendStatus.SenderThrottled
+                    || connection is { IsOpen: false })
                 {
                     if (connection is not null)
                     {

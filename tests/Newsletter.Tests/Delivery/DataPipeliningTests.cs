@@ -73,7 +73,9 @@ public sealed class DataPipeliningTests
             Assert.Equal(SendStatus.PermanentFailure, refused.Status);
             Assert.Equal(550, refused.Code);
             Assert.True(refused.IsBadMailbox);
-            // The server holds a DATA the client never meant to send: the connection is given up.
+            // The server holds a DATA the client never meant to send: the connection is given up,
+            // and says so before anyone tries it.
+            Assert.False(connection.IsOpen);
             Assert.Equal(SendStatus.ConnectionLost, (await connection.SendAsync(Message("Second"), From, To(2), CancellationToken.None)).Status);
         }
         await using (var connection = await transport.OpenAsync(CancellationToken.None))
@@ -119,6 +121,7 @@ public sealed class DataPipeliningTests
 
         Assert.Equal((SendStatus.TemporaryFailure, 451), (first.Status, first.Code));
         Assert.Equal(SendStatus.Accepted, second.Status);
+        Assert.True(connection.IsOpen);
         Assert.Contains("Accepted", Assert.Single(server.Messages));
         Assert.Contains(server.Commands, c => c.Line == "RSET");
         var last = Transactions(server.Commands)[^1];

@@ -48,6 +48,9 @@ public sealed class SmtpReplyTests
         Assert.Contains("5.1.1", failed.LastResult);
         Assert.True(await world.IsSuppressedAsync(gone));
         Assert.Equal(1, world.Smtp.RcptAttempts(gone));
+        // Nobody else paid for it: no retry, no error beyond the refusal itself.
+        Assert.All((await world.DeliveriesAsync(first)).Where(d => d.SubscriberId != 3), d => Assert.Equal(1, d.Attempts));
+        Assert.Equal(1, (await world.PublicationAsync(first)).ErrorCount);
 
         // The next issue's snapshot leaves the suppressed address out altogether.
         var second = await world.PublishAsync("Tip of the Week: rest is productive");

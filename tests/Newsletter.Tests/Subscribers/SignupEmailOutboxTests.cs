@@ -50,6 +50,32 @@ public sealed class SignupEmailOutboxTests
     }
 
     [Fact]
+    public async Task An_address_refused_as_unknown_costs_the_next_email_in_the_same_pass_nothing()
+    {
+        await using var world = await SignupWorld.StartAsync();
+        world.Smtp.Script = SmtpScript.ForRecipients((rcpt, _) =>
+            rcpt.StartsWith("gone@", StringComparison.OrdinalIgnoreCase) ? SmtpReplyDecision.UserUnknown : SmtpReplyDecision.Accept);
+        // Both emails wait for the server, then go out in one pass, over one connection if it lasts.
+        await world.Smtp.StopAsync();
+        await world.SignUpAsync("gone@example.org");
+        await world.SignUpAsync("here@example.org");
+        await world.MailIdleAsync();
+        var before = await world.OutboxAsync();
+        await world.Smtp.RestartAsync();
+        world.Time.Advance(LifecycleOutbox.Backoff(1));
+        await world.MailIdleAsync();
+
+        var outbox = await world.OutboxAsync();
+        Assert.Equal(2, outbox.Count);
+        Assert.Equal((OutgoingEmailStatus.Failed, before[0].Attempts + 1), (outbox[0].Status, outbox[0].Attempts));
+        Assert.Contains("5.1.1", outbox[0].LastError);
+        // The refusal did not cost the next email an attempt (the transport gave that connection up;
+        // the mailer opened another instead of trying the next email on it).
+        Assert.Equal((OutgoingEmailStatus.Sent, before[1].Attempts + 1), (outbox[1].Status, outbox[1].Attempts));
+        Assert.Equal(["here@example.org"], Assert.Single(world.Smtp.Messages).RcptTo);
+    }
+
+    [Fact]
     public async Task A_sign_up_made_while_the_mail_server_is_down_gets_its_confirmation_once_the_server_is_back_exactly_once()
     {
         await using var world = await SignupWorld.StartAsync();
