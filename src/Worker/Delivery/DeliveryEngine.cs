@@ -498,11 +498,10 @@ public sealed class DeliveryEngine(
                 }
                 next++;
                 await RecordAsync(db, writer, run, delivery, recipient, result, lease);
-                if (result.Status is SendStatus.ConnectionLost || (result.Status is SendStatus.SenderThrottled && result.Code == 421)
-                    || sender.Connection is { IsOpen: false })
+                if (sender.Connection is { IsOpen: false })
                 {
-                    // Broken, closing, or given up by the transport after a refusal: the next
-                    // message goes on a new connection (only a lost one counted as an error above).
+                    // Lost, closed by the server (421), or given up by the transport after a refusal:
+                    // the next message goes on a new connection (only a lost one counted as an error above).
                     await sender.DropConnectionAsync();
                 }
             }

@@ -130,7 +130,7 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
         public Task<SendResult> SendAsync(
             MimeMessage message, MailboxAddress envelopeFrom, MailboxAddress envelopeTo, CancellationToken cancellationToken)
         {
-            if (_broken || !client.IsConnected)
+            if (!IsOpen)
             {
                 return Task.FromResult(new SendResult(SendStatus.ConnectionLost, 0, null, "the connection is closed"));
             }
