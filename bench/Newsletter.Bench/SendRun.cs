@@ -15,6 +15,7 @@ using Newsletter.Worker;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;

@@ -1,38 +1,32 @@
-using Newsletter.Subscribers.Lists;
 using Newsletter.Templates;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;
 using Newsletter.Worker.Scheduling;
-using Newsletter.Worker.Subscribers;
+using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker;
 
 public static class NewsletterHost
 {
     /// <summary>What both the service and the command line need: options, the database, links,
-    /// templates, the subscriber list, publishing and delivery.</summary>
+    /// editions, templates, delivery, the subscriber list and the features built on them.</summary>
     public static IHostApplicationBuilder AddNewsletterCore(this IHostApplicationBuilder builder)
     {
         builder.AddNewsletterOptions();
         builder.AddNewsletterData();
         builder.AddNewsletterLinks();
-        builder.AddNewsletterMessages();
+        builder.AddNewsletterEditions();
+        builder.Services.AddNewsletterTemplates();
         builder.AddNewsletterDelivery();
-        builder.AddNewsletterSubscribers();
-
-        var services = builder.Services;
-        services.AddNewsletterTemplates();
-        services.AddScoped(sp => new SubscriberList(
-            sp.GetRequiredService<NewsletterDbContext>(), sp.GetRequiredService<IKnownEditions>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddScoped<EditionEmailFactory>();
-        services.AddScoped<IssueQueue>();
-        services.AddScoped<Publisher>();
-        services.AddScoped<SlotCatchUp>();
+        builder.AddNewsletterSignupEmails();
+        builder.AddNewsletterIssues();
+        builder.AddNewsletterPublishing();
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;
@@ -46,18 +47,9 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         }
     }
 
-    private static void ValidateOptions(IServiceProvider services)
-    {
-        _ = services.GetRequiredService<IOptions<Configuration.NewsletterOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Configuration.EditionsOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Configuration.DeliveryOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Configuration.SmtpOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Configuration.MessageOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Configuration.DatabaseOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Newsletter.Subscribers.SubscriberOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<Configuration.SchedulingOptions>>().Value;
-    }
+    // Runs the validation of every options class registered with ValidateOnStart, as the service does at start.
+    private static void ValidateOptions(IServiceProvider services) => services.GetService<IStartupValidator>()?.Validate();
 
     public static EditionSchedule Schedule(IServiceProvider services, string edition) =>
-        new(services.GetRequiredService<IOptions<Configuration.EditionsOptions>>().Value.Get(edition));
+        new(services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(edition));
 }

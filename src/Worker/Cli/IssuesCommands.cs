@@ -4,7 +4,9 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Publishing;
 using Newsletter.Worker.Scheduling;
 

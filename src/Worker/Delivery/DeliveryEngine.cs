@@ -7,6 +7,7 @@ using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;

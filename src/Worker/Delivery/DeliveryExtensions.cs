@@ -1,14 +1,23 @@
 using Microsoft.Extensions.Options;
-using Newsletter.Worker.Configuration;
+using Newsletter.Subscribers.PersonalData;
 
 namespace Newsletter.Worker.Delivery;
 
 public static class DeliveryExtensions
 {
-    /// <summary>The engine, its transport (pickup folder or SMTP, from Delivery:Transport) and the message builder.</summary>
+    /// <summary>The engine with its options (Delivery, Smtp, Messages; validated at start), its transport
+    /// (pickup folder or SMTP, from Delivery:Transport), the message builder (DKIM, VERP) and the send controls.</summary>
     public static IHostApplicationBuilder AddNewsletterDelivery(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MessageOptions>().BindConfiguration(MessageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MessageOptions>, MessageOptionsValidator>();
+        services.AddSingleton<DkimSigning>();
+        services.AddSingleton<VerpAddresses>();
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<PickupTransport>();
         services.AddSingleton<IMailTransport>(sp => sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.Transport switch
@@ -19,7 +28,8 @@ public static class DeliveryExtensions
         services.AddSingleton<MessageFactory>();
         services.AddSingleton<DeliveryPacer>();
         services.AddSingleton<DeliveryEngine>();
-        services.AddScoped<Publishing.PublicationControl>();
+        services.AddScoped<PublicationControl>();
+        services.AddScoped<IDeliveryHistory, DeliveryHistory>();
         services.AddSingleton<DeliverySignal>();
         services.AddSingleton<DeliveryWarmUp>();
         return builder;

@@ -5,6 +5,7 @@ using MimeKit;
 using MimeKit.Text;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Editions;
 
 namespace Newsletter.Worker.Delivery;
 

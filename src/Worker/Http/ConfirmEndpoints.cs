@@ -2,7 +2,8 @@ using Microsoft.Extensions.Options;
 using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Worker.Configuration;
-using Newsletter.Worker.Subscribers;
+using Newsletter.Worker.Editions;
+using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker.Http;
 

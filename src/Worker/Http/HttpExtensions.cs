@@ -1,4 +1,4 @@
-using Newsletter.Worker.Subscribers;
+using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker.Http;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Editions;
 
 namespace Newsletter.Worker.Http;
 

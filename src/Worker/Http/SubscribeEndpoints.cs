@@ -3,6 +3,7 @@ using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Editions;
 
 namespace Newsletter.Worker.Http;
 

@@ -3,7 +3,8 @@ using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Lists;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
-using Newsletter.Worker.Subscribers;
+using Newsletter.Worker.Editions;
+using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker.Http;
 

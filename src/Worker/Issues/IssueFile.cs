@@ -1,28 +1,20 @@
 using System.Globalization;
+using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Editions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Newsletter.Worker.Issues;
 
-/// <summary>Edition-specific front-matter values, stored with the issue as JSON.</summary>
-public sealed record IssueExtras
+public static class ParsedIssueEmails
 {
-    public string? Headline { get; init; }
-    public string? Fact { get; init; }
-    public string? Tip { get; init; }
-    public string? Theme { get; init; }
-    public List<IssueSource> Sources { get; init; } = [];
-    public List<string> Examples { get; init; } = [];
-    public string? EditionLabel { get; init; }
-    public string? FeaturedPerson { get; init; }
-    public string? AuthorsNote { get; init; }
-    public string? Image { get; init; }
-    public string? ImageAlt { get; init; }
+    /// <summary>The email model of an issue file not stored yet (being checked or previewed).</summary>
+    public static EditionEmail Create(this EditionEmailFactory factory, ParsedIssue issue, DateOnly issueDate) =>
+        factory.Create(issue.Edition, issue.Subject, issue.Preheader, issue.BodyMarkdown, issue.Extras, issueDate);
 }
-
-public sealed record IssueSource(string Title, string Url);
 
 /// <summary>A problem in an issue file, with the line it is on (1-based; 0 when it is about the whole file).</summary>
 public sealed record IssueProblem(int Line, string Message)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Issues;

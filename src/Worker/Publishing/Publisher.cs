@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Scheduling;
 
@@ -154,7 +155,7 @@ public sealed class Publisher(
     {
         const int active = (int)SubscriptionStatus.Active;
         const int confirmed = (int)SubscriberStatus.Confirmed;
-        const int pending = (int)Delivery.DeliveryStatus.Pending;
+        const int pending = (int)DeliveryStatus.Pending;
         return db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO "Deliveries" ("PublicationId", "SubscriberId", "Status", "Attempts", "NextAttemptAt")
             SELECT {publication.Id}, s."Id", {pending}, 0, {now}

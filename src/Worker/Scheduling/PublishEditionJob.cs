@@ -1,3 +1,4 @@
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Publishing;
 using Quartz;
@@ -19,7 +20,7 @@ public sealed class PublishEditionJob(Publisher publisher, DeliverySignal signal
         var slot = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
         try
         {
-            var result = await publisher.PublishSlotAsync(edition, slot, Publishing.PublicationKind.Scheduled, cancellationToken);
+            var result = await publisher.PublishSlotAsync(edition, slot, PublicationKind.Scheduled, cancellationToken);
             if (result.Outcome == PublishOutcome.Published)
             {
                 signal.Notify();

@@ -1,6 +1,5 @@
-using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Editions;
 using Quartz;
-using SchedulingOptions = Newsletter.Worker.Configuration.SchedulingOptions;
 
 namespace Newsletter.Worker.Scheduling;
 
@@ -14,13 +13,16 @@ public static class SchedulingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddNewsletterScheduling(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<SchedulingOptions>().BindConfiguration(SchedulingOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<SlotCatchUp>();
         var enabled = builder.Configuration.GetValue($"{SchedulingOptions.Section}:{nameof(SchedulingOptions.Enabled)}", true);
         if (!enabled)
         {
             return builder;
         }
         var editions = new EditionsOptions();
-        Configuration.ConfigurationExtensions.BindEditions(editions, builder.Configuration.GetSection(EditionsOptions.Section));
+        EditionsExtensions.BindEditions(editions, builder.Configuration.GetSection(EditionsOptions.Section));
 
         builder.Services.AddQuartz(q =>
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Newsletter.Tests.Infrastructure.Smtp;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Delivery;

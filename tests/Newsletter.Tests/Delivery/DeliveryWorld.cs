@@ -7,6 +7,7 @@ using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Rendering;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;

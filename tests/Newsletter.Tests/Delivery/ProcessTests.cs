@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Newsletter.Tests.Infrastructure;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Publishing;
 

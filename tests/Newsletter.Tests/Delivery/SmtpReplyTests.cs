@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Newsletter.Tests.Infrastructure.Smtp;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Publishing;
 

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Newsletter.Templates.Rendering;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
-using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
 
@@ -80,7 +80,7 @@ public sealed class WarmUpTests
         using var service = web.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
 
         _ = service.Services; // starts the app: Program's top-level code, its hosted services included
-        await DeliveryWorld.WaitUntilAsync(async () => (await world.PublicationAsync(publicationId)).Status == Worker.Publishing.PublicationStatus.Completed,
+        await DeliveryWorld.WaitUntilAsync(async () => (await world.PublicationAsync(publicationId)).Status == Worker.Data.PublicationStatus.Completed,
             "the service to send the publication", TimeSpan.FromSeconds(60));
 
         Assert.Equal(3, world.Smtp.Messages.Count);

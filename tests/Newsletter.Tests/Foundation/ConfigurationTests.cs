@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Editions;
 
 namespace Newsletter.Tests.Foundation;
 

@@ -155,8 +155,8 @@ public sealed class EndToEndSmtpTests
         }
         await using var db = app.OpenDb();
         var publication = await db.Publications.SingleAsync();
-        Assert.Equal(Newsletter.Worker.Publishing.PublicationStatus.Completed, publication.Status);
-        Assert.Equal(Newsletter.Worker.Issues.IssueStatus.Published, (await db.Issues.SingleAsync()).Status);
+        Assert.Equal(Newsletter.Worker.Data.PublicationStatus.Completed, publication.Status);
+        Assert.Equal(Newsletter.Worker.Data.IssueStatus.Published, (await db.Issues.SingleAsync()).Status);
     }
 
     [Fact]

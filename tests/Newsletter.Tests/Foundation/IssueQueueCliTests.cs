@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Tests.Infrastructure;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Issues;
 
 namespace Newsletter.Tests.Foundation;

@@ -45,7 +45,8 @@ public sealed class PublishingTests : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        _host = await _app.StartHostAsync(s => s.AddSingleton<TimeProvider>(_time));
+        // The catch-up is the scheduler's (the running service adds it with its schedules).
+        _host = await _app.StartHostAsync(s => s.AddSingleton<TimeProvider>(_time).AddScoped<SlotCatchUp>());
     }
 
     private static DateTimeOffset Utc(int y, int m, int d, int h, int min = 0) => new(y, m, d, h, min, 0, TimeSpan.Zero);

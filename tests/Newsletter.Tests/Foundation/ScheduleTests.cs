@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Tests.Foundation;

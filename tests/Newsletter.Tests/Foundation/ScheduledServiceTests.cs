@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using Newsletter.Tests.Infrastructure;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;
 

@@ -6,6 +6,7 @@ using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Templates;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 
 namespace Newsletter.Tests.Messages;

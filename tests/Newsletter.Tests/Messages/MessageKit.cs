@@ -10,6 +10,7 @@ using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Templates;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 
 namespace Newsletter.Tests.Messages;
@@ -50,7 +51,7 @@ internal static class MessageKit
     public static EditionsOptions Editions()
     {
         var editions = new EditionsOptions();
-        Worker.Configuration.ConfigurationExtensions.BindEditions(editions, new ConfigurationBuilder().Build().GetSection(EditionsOptions.Section));
+        EditionsExtensions.BindEditions(editions, new ConfigurationBuilder().Build().GetSection(EditionsOptions.Section));
         return editions;
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using MimeKit;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Issues;
 
 namespace Newsletter.Tests.Messages;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using MimeKit;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Issues;
 
 namespace Newsletter.Tests.Messages;

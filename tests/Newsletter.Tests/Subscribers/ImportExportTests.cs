@@ -282,7 +282,7 @@ public sealed class ImportExportTests
     private static async Task AddDeliveryAsync(TestApp app, int subscriberId, string lastResult)
     {
         await using var db = app.OpenDb();
-        var publication = new Newsletter.Worker.Publishing.Publication
+        var publication = new Newsletter.Worker.Data.Publication
         {
             Edition = "weekly-tip",
             SlotUtc = new DateTime(2026, 11, 5, 14, 0, 0, DateTimeKind.Utc),
@@ -290,11 +290,11 @@ public sealed class ImportExportTests
         };
         db.Publications.Add(publication);
         await db.SaveChangesAsync();
-        db.Deliveries.Add(new Newsletter.Worker.Delivery.DeliveryRecord
+        db.Deliveries.Add(new Newsletter.Worker.Data.DeliveryRecord
         {
             PublicationId = publication.Id,
             SubscriberId = subscriberId,
-            Status = Newsletter.Worker.Delivery.DeliveryStatus.Sent,
+            Status = Newsletter.Worker.Data.DeliveryStatus.Sent,
             Attempts = 1,
             NextAttemptAt = publication.SlotUtc,
             CompletedAt = publication.SlotUtc,

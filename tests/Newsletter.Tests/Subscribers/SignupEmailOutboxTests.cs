@@ -228,7 +228,7 @@ public sealed class SignupEmailOutboxTests
             : otherClient.PostAsync("/subscribe", SignupWorld.Form(("email", $"reader{i}@example.org"), ("editions", "weekly-tip")))));
         await world.Smtp.WaitForMessagesAsync(readers, Patience);
         await world.MailIdleAsync();
-        await other.Services.GetRequiredService<Newsletter.Worker.Subscribers.LifecycleMailer>().WhenIdleAsync().WaitAsync(Patience);
+        await other.Services.GetRequiredService<Newsletter.Worker.SignupEmails.LifecycleMailer>().WhenIdleAsync().WaitAsync(Patience);
 
         Assert.Equal(readers, world.Smtp.Messages.Count);
         Assert.Equal(Enumerable.Range(0, readers).Select(i => $"reader{i}@example.org").Order(),

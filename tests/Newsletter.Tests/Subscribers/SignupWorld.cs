@@ -15,7 +15,7 @@ using Newsletter.Subscribers.Model;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
-using Newsletter.Worker.Subscribers;
+using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Tests.Subscribers;
 

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Options;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 using Newsletter.Worker.Scheduling;
 
-namespace Newsletter.Worker.Publishing;
+namespace Newsletter.Worker.Delivery;
 
 /// <summary>What a control command did, in the editor's words.</summary>
 public sealed record ControlResult(bool Changed, string Message);

@@ -3,7 +3,7 @@ using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Links;
 
-namespace Newsletter.Worker.Subscribers;
+namespace Newsletter.Worker.SignupEmails;
 
 /// <summary>The signed links of the subscriber lifecycle: confirm (expires, so it carries its
 /// issue time), preferences and unsubscribe (never expire: they sit in every email).</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Worker.Delivery;
 
-namespace Newsletter.Worker.Configuration;
+namespace Newsletter.Worker.Delivery;
 
 /// <summary>
 /// What every message carries beyond its content: the optional headers mailbox providers look for,
@@ -65,19 +65,6 @@ public sealed class VerpOptions
     public string LocalPart { get; set; } = "bounces";
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Domain);
-}
-
-public static class MessageOptionsExtensions
-{
-    /// <summary>Message options (validated at start, DKIM key included), DKIM signing and VERP addresses.</summary>
-    public static IHostApplicationBuilder AddNewsletterMessages(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<MessageOptions>().BindConfiguration(MessageOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<MessageOptions>, MessageOptionsValidator>();
-        builder.Services.AddSingleton<DkimSigning>();
-        builder.Services.AddSingleton<VerpAddresses>();
-        return builder;
-    }
 }
 
 internal sealed partial class MessageOptionsValidator : IValidateOptions<MessageOptions>

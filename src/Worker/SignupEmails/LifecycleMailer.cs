@@ -9,8 +9,9 @@ using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
+using Newsletter.Worker.Editions;
 
-namespace Newsletter.Worker.Subscribers;
+namespace Newsletter.Worker.SignupEmails;
 
 /// <summary>Wakes the sign-up email sender when an email has been committed to the outbox in this process.</summary>
 public sealed class LifecycleEmailSignal : IOutboxSignal

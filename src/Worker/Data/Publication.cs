@@ -1,4 +1,4 @@
-namespace Newsletter.Worker.Publishing;
+namespace Newsletter.Worker.Data;
 
 /// <summary>
 /// What happened at one slot of one edition. Unique per (edition, slot), ever: a second fire for

@@ -1,36 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Newsletter.Worker.Configuration;
-
-public enum DatabaseProvider
-{
-    Sqlite,
-    SqlServer,
-}
-
-/// <summary>Which database, and whether the service brings its schema up to date at start.</summary>
-public sealed class DatabaseOptions
-{
-    public const string Section = "Database";
-
-    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
-
-    /// <summary>Apply pending migrations at start. Turn off where a DBA applies the SQL script.</summary>
-    public bool MigrateOnStart { get; set; } = true;
-}
-
-public sealed class SchedulingOptions
-{
-    public const string Section = "Scheduling";
-
-    /// <summary>Run the edition schedules in this process. Off for one-shot commands.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>A slot missed while the service was down is still published on start when it is
-    /// at most this old; older ones are recorded as missed.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "31.00:00:00")]
-    public TimeSpan CatchUpWindow { get; set; } = TimeSpan.FromHours(6);
-}
+namespace Newsletter.Worker.Delivery;
 
 public enum TransportKind
 {
@@ -137,31 +107,4 @@ public enum OutcomeDurability
     /// <summary>Survives power loss (SQLite <c>synchronous=FULL</c>: an fsync per outcome). Much
     /// slower on SQLite: about 700 outcomes a second on the benchmark machine's disk.</summary>
     PowerLoss,
-}
-
-public enum SmtpSecurity
-{
-    None,
-    StartTls,
-    SslOnConnect,
-    Auto,
-}
-
-public sealed class SmtpOptions
-{
-    public const string Section = "Smtp";
-
-    public string Host { get; set; } = "localhost";
-
-    [Range(1, 65535)]
-    public int Port { get; set; } = 25;
-
-    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
-
-    public string? UserName { get; set; }
-
-    public string? Password { get; set; }
-
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Newsletter.Worker.Configuration;
 using Quartz;
 
-namespace Newsletter.Worker.Scheduling;
+namespace Newsletter.Worker.Editions;
 
 /// <summary>
 /// An edition's cron schedule evaluated in its own time zone, so 09:00 stays 09:00 local across

@@ -3,7 +3,7 @@ using Newsletter.Subscribers.PersonalData;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 
-namespace Newsletter.Worker.Subscribers;
+namespace Newsletter.Worker.Delivery;
 
 /// <summary>A subscriber's delivery records, read for a personal-data export and scrubbed on erasure.</summary>
 internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory

@@ -1,4 +1,4 @@
-namespace Newsletter.Worker.Issues;
+namespace Newsletter.Worker.Data;
 
 /// <summary>An issue the editor has queued for an edition. Every time stored is UTC.</summary>
 public sealed class Issue
@@ -39,3 +39,21 @@ public enum IssueStatus
     Published = 1,
     Cancelled = 2,
 }
+
+/// <summary>Edition-specific front-matter values, stored with the issue as JSON.</summary>
+public sealed record IssueExtras
+{
+    public string? Headline { get; init; }
+    public string? Fact { get; init; }
+    public string? Tip { get; init; }
+    public string? Theme { get; init; }
+    public List<IssueSource> Sources { get; init; } = [];
+    public List<string> Examples { get; init; } = [];
+    public string? EditionLabel { get; init; }
+    public string? FeaturedPerson { get; init; }
+    public string? AuthorsNote { get; init; }
+    public string? Image { get; init; }
+    public string? ImageAlt { get; init; }
+}
+
+public sealed record IssueSource(string Title, string Url);

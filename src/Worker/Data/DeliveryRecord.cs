@@ -1,4 +1,4 @@
-namespace Newsletter.Worker.Delivery;
+namespace Newsletter.Worker.Data;
 
 /// <summary>
 /// One recipient of one publication; unique per (publication, subscriber). Created in the

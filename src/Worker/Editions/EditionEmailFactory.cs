@@ -2,8 +2,9 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Newsletter.Templates.Models;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
 
-namespace Newsletter.Worker.Issues;
+namespace Newsletter.Worker.Editions;
 
 /// <summary>Turns a stored issue into its edition's typed email model.</summary>
 public sealed class EditionEmailFactory(IOptions<NewsletterOptions> newsletter, IOptions<EditionsOptions> editions)
@@ -32,10 +33,8 @@ public sealed class EditionEmailFactory(IOptions<NewsletterOptions> newsletter, 
         Create(issue.Edition, issue.Subject, issue.Preheader, issue.BodyMarkdown,
             JsonSerializer.Deserialize<IssueExtras>(issue.ExtrasJson, Json) ?? new IssueExtras(), issueDate);
 
-    public EditionEmail Create(ParsedIssue issue, DateOnly issueDate) =>
-        Create(issue.Edition, issue.Subject, issue.Preheader, issue.BodyMarkdown, issue.Extras, issueDate);
-
-    private EditionEmail Create(
+    /// <summary>An issue not stored yet (a file being checked or previewed), from its parts.</summary>
+    public EditionEmail Create(
         string editionKey, string subject, string? preheader, string body, IssueExtras x, DateOnly issueDate)
     {
         var edition = editions.Value.Get(editionKey);

@@ -1,6 +1,6 @@
 using Newsletter.Subscribers.Lists;
 
-namespace Newsletter.Worker.Configuration;
+namespace Newsletter.Worker.Editions;
 
 /// <summary>One recurring edition: what it is called, when it goes out and who it is from.</summary>
 public sealed class EditionOptions

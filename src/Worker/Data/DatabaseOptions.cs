@@ -1,0 +1,18 @@
+namespace Newsletter.Worker.Data;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    SqlServer,
+}
+
+/// <summary>Which database, and whether the service brings its schema up to date at start.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Apply pending migrations at start. Turn off where a DBA applies the SQL script.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Newsletter.Worker.Delivery;
+
+public enum SmtpSecurity
+{
+    None,
+    StartTls,
+    SslOnConnect,
+    Auto,
+}
+
+public sealed class SmtpOptions
+{
+    public const string Section = "Smtp";
+
+    public string Host { get; set; } = "localhost";
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 25;
+
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+
+    public string? UserName { get; set; }
+
+    public string? Password { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+}
