@@ -56,7 +56,7 @@ internal sealed class Throttle(DeliveryOptions options, TimeProvider time)
             }
             _episodes++;
             _allowed = Math.Max(1, _allowed / 2);
-            var pause = DeliveryEngine.Backoff(_episodes, options.ThrottleDelay, options.MaxRetryDelay);
+            var pause = Backoff.Exponential(_episodes, options.ThrottleDelay, options.MaxRetryDelay);
             _pausedUntil = now + pause;
             _lastThrottled = now;
             _lastRecovered = _pausedUntil;

@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.Model;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Worker.Delivery;
+
+internal sealed record RecipientRow(int SubscriberId, string Email, string? Name, string? SkipReason);
+
+/// <summary>The send-time check: who in a claimed batch may still be mailed.</summary>
+internal static class RecipientCheck
+{
+    /// <summary>
+    /// The batch's recipients, re-checked at send time: a person who unsubscribed from the edition
+    /// or was suppressed after the snapshot is skipped. One query per batch, not per recipient.
+    /// </summary>
+    public static async Task<Dictionary<int, RecipientRow>> LoadAsync(
+        NewsletterDbContext db, string edition, List<DeliveryRecord> batch, CancellationToken cancellationToken)
+    {
+        var ids = batch.Select(d => d.SubscriberId).ToList();
+        var rows = await db.Subscribers.AsNoTracking()
+            .Where(s => EF.Parameter(ids).Contains(s.Id))
+            .Select(s => new
+            {
+                s.Id,
+                s.Email,
+                s.Name,
+                s.Status,
+                Active = s.Subscriptions.Any(x => x.Edition == edition && x.Status == SubscriptionStatus.Active),
+                Suppressed = db.Suppressions.Any(x => x.EmailHash == s.EmailHash),
+            })
+            .ToListAsync(cancellationToken);
+        return rows.ToDictionary(r => r.Id, r => new RecipientRow(r.Id, r.Email, r.Name,
+            r.Suppressed ? "not sent: the address is on the suppression list"
+            : r.Status != SubscriberStatus.Confirmed ? "not sent: the subscriber is not confirmed"
+            : !r.Active ? "not sent: unsubscribed from this edition after the issue was published"
+            : null));
+    }
+}
