@@ -19,7 +19,6 @@ using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Bench;
 

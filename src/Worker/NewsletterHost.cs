@@ -7,7 +7,6 @@ using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;
-using Newsletter.Worker.Scheduling;
 using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;
 

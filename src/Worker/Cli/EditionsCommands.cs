@@ -1,10 +1,8 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Issues;
 using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;

@@ -2,11 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Publishing;
 using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Newsletter.Subscribers.Model;
-using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;
 

@@ -55,15 +55,9 @@ internal sealed class DeliveryClaims(
                 cancellationToken.ThrowIfCancellationRequested();
                 var lease = $"{instanceId}:{Guid.NewGuid().ToString("N")[..12]}";
                 var expires = now + options.LeaseDuration;
-                // By id alone (the candidates are this publication's): with the publication in the
-                // WHERE, SQLite's planner, which assumes an equality on an index's first column
-                // matches ~10 rows, walked the (PublicationId, SubscriberId) index over every row of
-                // the publication on each claim — ~27 ms per claim at 200,000 recipients.
-                // EF.Parameter (here and in every id list of a batch): the ids go to the database as
-                // one JSON array (json_each on SQLite, OPENJSON on SQL Server), not as one parameter
-                // per id. With 250 parameters each statement was a new text for SQLite to compile, and
-                // each parameter was bound by a name search through all of them: the claim and the
-                // recipients' re-check cost ~30-40 µs per message against ~18 (docs/benchmarks.md).
+                // By id alone: with the publication in the WHERE, SQLite's planner walks the whole
+                // publication's index on each claim. EF.Parameter sends the ids as one JSON array, so the
+                // statement's text stays the same whatever the batch (measured in docs/benchmarks.md).
                 var claimed = await db.Deliveries
                     .Where(d => EF.Parameter(candidates).Contains(d.Id)
                         && ((d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)

@@ -1,16 +1,11 @@
-using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Rendering;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
-using Newsletter.Worker.Publishing;
 using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Delivery;

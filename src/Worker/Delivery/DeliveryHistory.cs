@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.PersonalData;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Worker.Delivery;
 

@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Newsletter.Worker.Configuration;
 
 namespace Newsletter.Worker.Delivery;
 

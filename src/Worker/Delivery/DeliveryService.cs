@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Worker.Delivery;
 

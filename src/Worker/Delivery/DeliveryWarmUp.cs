@@ -5,10 +5,8 @@ using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Rendering;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Worker.Delivery;

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Worker.Delivery;
 

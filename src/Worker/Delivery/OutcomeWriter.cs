@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;

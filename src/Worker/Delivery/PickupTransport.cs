@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Newsletter.Worker.Configuration;
 
 namespace Newsletter.Worker.Delivery;
 

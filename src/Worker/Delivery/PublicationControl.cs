@@ -1,11 +1,8 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Delivery;
 

@@ -4,7 +4,6 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Newsletter.Worker.Configuration;
 
 namespace Newsletter.Worker.Delivery;
 

@@ -1,4 +1,3 @@
-using Newsletter.Worker.Configuration;
 
 namespace Newsletter.Worker.Delivery;
 

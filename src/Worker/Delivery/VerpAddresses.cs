@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Subscribers.Tokens;
-using Newsletter.Worker.Configuration;
 
 namespace Newsletter.Worker.Delivery;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Newsletter.Worker.Configuration;
 using Quartz;
 
 namespace Newsletter.Worker.Editions;

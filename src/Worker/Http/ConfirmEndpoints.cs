@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Editions;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
 using YamlDotNet.Core;
