@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Delivery;
 
@@ -49,7 +49,7 @@ public sealed class ConnectionFaultTests
         await world.Smtp.StopAsync();
 
         var run = world.RunAsync(publicationId);
-        await DeliveryWorld.WaitUntilAsync(() => Task.FromResult(world.Logs.Contains(LogLevel.Warning, "cannot open an SMTP session")),
+        await Poll.UntilAsync(() => world.Logs.Contains(LogLevel.Warning, "cannot open an SMTP session"),
             "the engine has found the server down");
         Assert.Empty(world.Smtp.Messages);
         await world.Smtp.RestartAsync();
@@ -71,7 +71,7 @@ public sealed class ConnectionFaultTests
         var run = world.RunAsync(publicationId);
         await world.Smtp.WaitForMessagesAsync(15, TimeSpan.FromSeconds(30));
         await world.Smtp.StopAsync();
-        await DeliveryWorld.WaitUntilAsync(() => Task.FromResult(world.Logs.Contains(LogLevel.Warning, "cannot open an SMTP session")),
+        await Poll.UntilAsync(() => world.Logs.Contains(LogLevel.Warning, "cannot open an SMTP session"),
             "the engine has found the server down");
         await world.Smtp.RestartAsync();
         var final = await run.WaitAsync(TimeSpan.FromSeconds(60));

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Delivery;
@@ -103,7 +103,7 @@ public sealed class DataPipeliningTests
 
         Assert.Equal(SendStatus.PermanentFailure, refused.Status);
         await connection.DisposeAsync();
-        await WaitUntilAsync(() => server.Unfinished.Count == 1);
+        await Poll.UntilAsync(() => server.Unfinished.Count == 1, "the server holds one unfinished message", TimeSpan.FromSeconds(10));
         Assert.Empty(server.Messages);
         // The connection closed with the message still open and empty: the server delivers nothing.
         Assert.Equal("", Assert.Single(server.Unfinished));
@@ -189,14 +189,5 @@ public sealed class DataPipeliningTests
         message.To.Add(new MailboxAddress("Reader", "reader@example.net"));
         message.Body = new TextPart("plain") { Text = text };
         return message;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
     }
 }

@@ -9,7 +9,6 @@ using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
-using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Delivery;
@@ -158,21 +157,6 @@ internal sealed class DeliveryWorld : IAsyncDisposable
         .SelectMany(m => m.RcptTo)
         .GroupBy(r => r, StringComparer.OrdinalIgnoreCase)
         .ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Waits until <paramref name="condition"/> holds, polling; fails the test after <paramref name="timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TimeSpan.FromSeconds(20);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > limit)
-            {
-                Assert.Fail($"timed out waiting until {what}");
-            }
-            await Task.Delay(20);
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,8 +1,8 @@
 using System.Data.Common;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
 
@@ -78,7 +78,7 @@ public sealed class EndOfSendTests
                 // other sender's lease still held) while the other sender finishes the send.
                 Held = true;
                 lookedForWork.Set();
-                await DeliveryWorld.WaitUntilAsync(() => Task.FromResult(ReleaseWhen()), "the other sender to finish and close its connection");
+                await Poll.UntilAsync(() => ReleaseWhen(), "the other sender to finish and close its connection");
             }
             return result;
         }

@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Delivery;
 

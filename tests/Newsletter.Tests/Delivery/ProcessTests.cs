@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Delivery;
@@ -169,7 +168,7 @@ internal sealed class NewsletterProcess : IDisposable
         }
     }
 
-    public Task WaitForOutputAsync(string text, TimeSpan timeout) => DeliveryWorld.WaitUntilAsync(
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) => Poll.UntilAsync(
         () => Task.FromResult(Output.Contains(text, StringComparison.Ordinal) || _process.HasExited),
         $"the child process printed '{text}'", timeout);
 

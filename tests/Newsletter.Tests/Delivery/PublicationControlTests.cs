@@ -6,7 +6,6 @@ using Newsletter.Subscribers.Model;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Delivery;
 

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Templates.Rendering;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
 
@@ -80,7 +79,7 @@ public sealed class WarmUpTests
         using var service = web.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
 
         _ = service.Services; // starts the app: Program's top-level code, its hosted services included
-        await DeliveryWorld.WaitUntilAsync(async () => (await world.PublicationAsync(publicationId)).Status == Worker.Data.PublicationStatus.Completed,
+        await Poll.UntilAsync(async () => (await world.PublicationAsync(publicationId)).Status == Worker.Data.PublicationStatus.Completed,
             "the service to send the publication", TimeSpan.FromSeconds(60));
 
         Assert.Equal(3, world.Smtp.Messages.Count);
@@ -130,7 +129,7 @@ public sealed class WarmUpTests
         await using var world = await DeliveryWorld.StartAsync(configure: app => app.Set("Delivery:WarmUpMessages", "100000"));
         using var stop = new CancellationTokenSource();
         var warmUp = world.Host.Services.GetRequiredService<DeliveryWarmUp>().RunAsync(stop.Token);
-        await DeliveryWorld.WaitUntilAsync(() => Task.FromResult(ScratchDirectories().Except(leftovers).Any()), "the warm-up to start");
+        await Poll.UntilAsync(() => ScratchDirectories().Except(leftovers).Any(), "the warm-up to start");
 
         await stop.CancelAsync();
 

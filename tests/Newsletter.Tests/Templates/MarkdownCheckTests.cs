@@ -54,49 +54,24 @@ public class MarkdownCheckTests
         Assert.StartsWith("raw HTML is not allowed in an issue: `</span>`", problems[1].Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void An_image_without_alt_text_is_reported_on_its_line()
+    /// <summary>One problem each: (what it is, the Markdown, the line it is on, how its message starts).</summary>
+    public static TheoryData<string, string, int, string> SingleProblems() => new()
     {
-        var problem = Assert.Single(MarkdownCheck.FindProblems("Intro.\n\nMore.\n\n![](https://steadyground.example.org/walk.jpg)"));
+        { "an image without alt text", "Intro.\n\nMore.\n\n![](https://steadyground.example.org/walk.jpg)", 5, "image has no alt text" },
+        { "a relative link", "Line one.\nSee [the archive](/archive/2026) for more.", 2, "link is not absolute: `/archive/2026`" },
+        { "a javascript link", "# Hello\n\n\n[click me](javascript:alert(1))", 4, "link is not absolute: `javascript:alert(1)`" },
+        { "an empty link", "A [link to nowhere]() here.", 1, "link is not absolute: ``" },
+        { "a relative image", "Text.\n\n![Sunrise over the lake](images/sunrise.jpg)", 3, "image link is not absolute: `images/sunrise.jpg`" },
+    };
 
-        Assert.Equal(5, problem.Line);
-        Assert.Contains("image has no alt text", problem.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_relative_link_is_reported_on_its_line()
+    [Theory]
+    [MemberData(nameof(SingleProblems))]
+    public void A_problem_is_reported_on_its_line(string what, string markdown, int line, string messageStart)
     {
-        var problem = Assert.Single(MarkdownCheck.FindProblems("Line one.\nSee [the archive](/archive/2026) for more."));
+        var problem = Assert.Single(MarkdownCheck.FindProblems(markdown));
 
-        Assert.Equal(2, problem.Line);
-        Assert.StartsWith("link is not absolute: `/archive/2026`", problem.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_javascript_link_is_reported_on_its_line()
-    {
-        var problem = Assert.Single(MarkdownCheck.FindProblems("# Hello\n\n\n[click me](javascript:alert(1))"));
-
-        Assert.Equal(4, problem.Line);
-        Assert.StartsWith("link is not absolute: `javascript:alert(1)`", problem.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void An_empty_link_is_reported()
-    {
-        var problem = Assert.Single(MarkdownCheck.FindProblems("A [link to nowhere]() here."));
-
-        Assert.Equal(1, problem.Line);
-        Assert.StartsWith("link is not absolute: ``", problem.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_relative_image_is_reported_on_its_line()
-    {
-        var problem = Assert.Single(MarkdownCheck.FindProblems("Text.\n\n![Sunrise over the lake](images/sunrise.jpg)"));
-
-        Assert.Equal(3, problem.Line);
-        Assert.StartsWith("image link is not absolute: `images/sunrise.jpg`", problem.Message, StringComparison.Ordinal);
+        Assert.Equal(line, problem.Line);
+        Assert.True(problem.Message.StartsWith(messageStart, StringComparison.Ordinal), $"{what}: {problem.Message}");
     }
 
     [Fact]

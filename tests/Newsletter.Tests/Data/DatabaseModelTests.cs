@@ -1,0 +1,79 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Newsletter.Worker.Data;
+
+namespace Newsletter.Tests.Data;
+
+/// <summary>The SQL Server model builds and its scripts generate without a server; both providers'
+/// migrations are current.</summary>
+public sealed class DatabaseModelTests
+{
+    private const string SqlServerConnection = "Server=localhost;Database=x;Trusted_Connection=true;TrustServerCertificate=true";
+
+    private static SqlServerNewsletterDbContext SqlServer() => new(
+        new DbContextOptionsBuilder<SqlServerNewsletterDbContext>().UseSqlServer(SqlServerConnection).Options);
+
+    private static SqliteNewsletterDbContext Sqlite() => new(
+        new DbContextOptionsBuilder<SqliteNewsletterDbContext>().UseSqlite("Data Source=model-only.db").Options);
+
+    [Fact]
+    public void The_SQL_Server_create_script_has_the_tables_and_the_one_publication_per_slot_index()
+    {
+        using var context = SqlServer();
+
+        var script = context.Database.GenerateCreateScript();
+
+        foreach (var table in new[] { "Subscribers", "Subscriptions", "Suppressions", "Issues", "Publications", "Deliveries", "Settings" })
+        {
+            Assert.Contains($"CREATE TABLE [{table}]", script, StringComparison.Ordinal);
+        }
+        Assert.Contains("CREATE UNIQUE INDEX [IX_Publications_Edition_SlotUtc] ON [Publications] ([Edition], [SlotUtc])", script, StringComparison.Ordinal);
+        Assert.Contains("CREATE UNIQUE INDEX [IX_Deliveries_PublicationId_SubscriberId]", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_SQL_Server_migration_script_generates_idempotently()
+    {
+        using var context = SqlServer();
+
+        var script = context.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.Idempotent);
+
+        Assert.Contains("IF NOT EXISTS", script, StringComparison.Ordinal);
+        Assert.Contains("__EFMigrationsHistory", script, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE [Publications]", script, StringComparison.Ordinal);
+        Assert.Contains("[IX_Publications_Edition_SlotUtc]", script, StringComparison.Ordinal);
+        Assert.NotEmpty(context.Database.GetMigrations());
+    }
+
+    [Fact]
+    public void The_SQL_Server_migrations_are_current_with_the_model()
+    {
+        using var context = SqlServer();
+
+        Assert.False(context.Database.HasPendingModelChanges(), "the SQL Server model has changes without a migration (scripts/regen-migrations)");
+    }
+
+    [Fact]
+    public void The_SQLite_migrations_are_current_with_the_model()
+    {
+        using var context = Sqlite();
+
+        Assert.False(context.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration (scripts/regen-migrations)");
+    }
+
+    [Fact]
+    public void Each_provider_keeps_its_own_migration_history()
+    {
+        using var sqlServer = SqlServer();
+        using var sqlite = Sqlite();
+
+        var sqlServerMigrations = sqlServer.GetService<IMigrationsAssembly>().Migrations.Values.ToList();
+        var sqliteMigrations = sqlite.GetService<IMigrationsAssembly>().Migrations.Values.ToList();
+
+        Assert.NotEmpty(sqlServerMigrations);
+        Assert.NotEmpty(sqliteMigrations);
+        Assert.All(sqlServerMigrations, m => Assert.EndsWith(".SqlServer", m.Namespace, StringComparison.Ordinal));
+        Assert.All(sqliteMigrations, m => Assert.EndsWith(".Sqlite", m.Namespace, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Tokens;
+using Newsletter.Worker.Delivery;
+
+namespace Newsletter.Tests.Delivery;
+
+/// <summary>Per-recipient envelope senders that say who bounced without reading the bounce.</summary>
+public sealed class VerpTests
+{
+    private static MessageOptions WithVerp() => new() { Verp = { Domain = "bounces.example.org" } };
+
+    private static VerpAddresses Verp(MessageOptions? options = null, LinkTokenSigner? signer = null) =>
+        new(Options.Create(options ?? WithVerp()), signer ?? MessageKit.Signer);
+
+    [Fact]
+    public void Each_recipient_of_a_publication_gets_an_envelope_sender_naming_the_publication_and_subscriber()
+    {
+        var factory = MessageKit.Factory(WithVerp());
+        var edition = MessageKit.Editions().Get("weekly-fact");
+
+        var sam = factory.EnvelopeFrom(edition, new Recipient(42, "sam@example.com", "Sam"), publicationId: 7);
+        var alex = factory.EnvelopeFrom(edition, new Recipient(43, "alex@example.com", null), publicationId: 7);
+
+        Assert.Matches("^bounces\\+7-42-[a-z2-7]{16}@bounces\\.example\\.org$", sam.Address);
+        Assert.NotEqual(sam.Address, alex.Address);
+        Assert.True(sam.Address.Split('@')[0].Length <= 64);
+        Assert.True(Verp().TryParse(sam.Address, out var token));
+        Assert.Equal(new VerpToken(7, 42), token);
+        Assert.True(Verp().TryParse(alex.Address, out token));
+        Assert.Equal(new VerpToken(7, 43), token);
+    }
+
+    [Fact]
+    public void A_bounce_address_is_read_back_whatever_its_case_or_angle_brackets()
+    {
+        var address = Verp().For(123456, 987654)!.Address;
+
+        Assert.True(Verp().TryParse($"<{address.ToUpperInvariant()}>", out var token));
+        Assert.Equal(new VerpToken(123456, 987654), token);
+    }
+
+    [Theory]
+    [InlineData("bounces+7-43-")]
+    [InlineData("bounces+8-42-")]
+    [InlineData("other+7-42-")]
+    public void A_forged_or_altered_bounce_address_is_not_believed(string prefix)
+    {
+        var genuine = Verp().For(7, 42)!.Address;
+        var mac = genuine.Split('-')[2].Split('@')[0];
+
+        Assert.False(Verp().TryParse($"{prefix}{mac}@bounces.example.org", out _));
+    }
+
+    [Theory]
+    [InlineData("bounces+7-42-aaaaaaaaaaaaaaaa@bounces.example.org")]
+    [InlineData("bounces+7-42@bounces.example.org")]
+    [InlineData("bounces@bounces.example.org")]
+    [InlineData("newsletter@example.org")]
+    [InlineData("")]
+    [InlineData("not an address")]
+    public void Anything_that_is_not_one_of_our_bounce_addresses_is_not_read(string address)
+    {
+        Assert.False(Verp().TryParse(address, out _));
+    }
+
+    [Fact]
+    public void A_bounce_address_from_another_domain_or_another_secret_is_not_read()
+    {
+        var address = Verp().For(7, 42)!.Address;
+        var otherSigner = new LinkTokenSigner(Enumerable.Range(0, 48).Select(i => (byte)(255 - i)).ToArray());
+
+        Assert.False(Verp().TryParse(address.Replace("bounces.example.org", "bounces.example.net", StringComparison.Ordinal), out _));
+        Assert.False(Verp(signer: otherSigner).TryParse(address, out _));
+    }
+
+    [Fact]
+    public void Without_verp_the_envelope_sender_is_the_editions_from_address()
+    {
+        var factory = MessageKit.Factory();
+        var edition = MessageKit.Editions().Get("weekly-fact");
+
+        var from = factory.EnvelopeFrom(edition, MessageKit.Sam, publicationId: 7);
+
+        Assert.Equal("newsletter@example.org", from.Address);
+        Assert.Equal("", from.Name);
+        Assert.Null(Verp(new MessageOptions()).For(7, 42));
+    }
+
+    [Theory]
+    [InlineData("bounces.example.org", "with+plus")]
+    [InlineData("not a domain", "bounces")]
+    public void A_bad_verp_setting_fails_validation_naming_its_key(string domain, string localPart)
+    {
+        var result = new MessageOptionsValidator().Validate(null, new MessageOptions { Verp = { Domain = domain, LocalPart = localPart } });
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Messages:Verp:", StringComparison.Ordinal));
+    }
+}
