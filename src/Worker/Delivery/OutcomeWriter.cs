@@ -7,28 +7,16 @@ using Newsletter.Worker.Data;
 namespace Newsletter.Worker.Delivery;
 
 /// <summary>
-/// Records one delivery's outcome: the hot path of a send, one statement per message.
+/// Records one delivery's outcome: the hot path of a send, one prepared ADO.NET statement per message
+/// (rebinding only parameter values), with SQL that names the same columns the EF model maps.
 /// </summary>
 /// <remarks>
-/// <para>Why ADO.NET here and EF everywhere else: each sender records every outcome before it
-/// hands the next message to the server (see the checkpoints on <see cref="DeliveryEngine"/>), so
-/// the cost of that write is paid once per message, serially, on every connection. A writer keeps
-/// its DbContext's connection open and two prepared commands on it, and only rebinds parameter
-/// values per message. The SQL is plain enough for both providers (quoted identifiers,
-/// <c>@</c> parameters); it names the same columns the EF model maps.</para>
-/// <para>Why not batch outcome writes: a batch recorded after several messages would, after a hard
-/// crash, leave every message of the batch unrecorded, and each would be mailed again: more than
-/// the one duplicate per connection the README promises. <see cref="OutcomeDurability.PowerLoss"/>
-/// turns on an fsync per commit.</para>
-/// <para>On SQLite the senders of a run share one writer (<see cref="OpenSharedAsync"/>) with group
-/// commit: SQLite has one writer at a time anyway, and with a connection each, every commit found the
-/// write lock taken about as often as not (SQLite's busy handler then sleeps a millisecond or more)
-/// and emptied the other connections' page caches. Outcomes that arrive while another commit runs are
-/// committed together in one transaction, which keeps the bound: each sender still waits for its own
-/// outcome to be committed before it sends again. A writer's connection checkpoints the WAL every
-/// 20,000 pages rather than SQLite's 1,000, so the sender that happens to cross the mark (and
-/// holds up the others while it copies pages and fsyncs) does so a twentieth as often; the WAL
-/// stays bounded at ~80 MB (docs/benchmarks.md).</para>
+/// <para>Never batched across messages: a sender records each outcome before it hands the server the
+/// next message (the checkpoints on <see cref="DeliveryEngine"/>), so a hard crash leaves at most one
+/// message per connection unrecorded. <see cref="OutcomeDurability.PowerLoss"/> adds an fsync per commit.</para>
+/// <para>On SQLite, which has one writer at a time, a run's senders share one writer
+/// (<see cref="OpenSharedAsync"/>) that commits outcomes arriving together in one transaction (each
+/// sender still waits for its own), and checkpoints the WAL less often; docs/benchmarks.md has the figures.</para>
 /// </remarks>
 internal sealed class OutcomeWriter : IAsyncDisposable
 {
