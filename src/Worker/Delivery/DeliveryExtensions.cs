@@ -21,7 +21,6 @@ public static class DeliveryExtensions
         services.AddSingleton<DeliveryEngine>();
         services.AddScoped<Publishing.PublicationControl>();
         services.AddSingleton<DeliverySignal>();
-        services.AddSingleton<DeliveryWarmUp>();
         return builder;
     }
 
