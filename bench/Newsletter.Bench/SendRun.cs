@@ -72,7 +72,7 @@ internal static class SendRun
         var clock = Stopwatch.StartNew();
         await using var connection = new SqliteConnection($"Data Source={o.Db}");
         await connection.OpenAsync();
-        await DeliveryWarmUp.AddReadersAsync(connection, o.Size, Editions, DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
+        await Readers.AddAsync(connection, o.Size, Editions, DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
         Console.WriteLine($"seeded {o.Size:N0} subscribers × {Editions.Length} editions in {clock.Elapsed.TotalSeconds:0.0}s");
         return 0;
     }
@@ -84,10 +84,6 @@ internal static class SendRun
         Phase("host built");
         await services.PrepareNewsletterAsync(warmUpTemplates: true);
         Phase("database ready, templates compiled");
-        // As the service does when it starts (Delivery:WarmUpMessages; 0 in the environment turns it off).
-        var warmClock = Stopwatch.StartNew();
-        var warmed = await services.GetRequiredService<DeliveryWarmUp>().RunAsync(CancellationToken.None);
-        Phase($"delivery path warmed up: {warmed:N0} messages to a local discard server in {warmClock.Elapsed.TotalSeconds:0.0}s");
         var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
         var engine = services.GetRequiredService<DeliveryEngine>();
 

@@ -75,7 +75,9 @@ public sealed class DatabasePreparer(
             logger.LogInformation("Database: SQL Server {DataSource}", db.Database.GetDbConnection().DataSource);
         }
 
-        if (o.MigrateOnStart)
+        // Asking first is a single read of the history table; MigrateAsync on an up-to-date database also
+        // takes the migration lock and compares the model with the snapshot, the larger part of a command's start.
+        if (o.MigrateOnStart && (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
         {
             await db.Database.MigrateAsync(cancellationToken);
         }

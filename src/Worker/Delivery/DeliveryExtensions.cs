@@ -31,7 +31,6 @@ public static class DeliveryExtensions
         services.AddScoped<PublicationControl>();
         services.AddScoped<IDeliveryHistory, DeliveryHistory>();
         services.AddSingleton<DeliverySignal>();
-        services.AddSingleton<DeliveryWarmUp>();
         return builder;
     }
 

@@ -84,12 +84,6 @@ public sealed class DeliveryOptions
     /// <summary>How often progress of a send is logged.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Messages the running service sends to a local discard server when it starts, before
-    /// its first send, so that send runs on warm code (<see cref="Delivery.DeliveryWarmUp"/>; SMTP
-    /// transport only). 0: no warm-up.</summary>
-    [Range(0, 100_000)]
-    public int WarmUpMessages { get; set; } = 2000;
 }
 
 /// <summary>

@@ -35,7 +35,7 @@ public sealed class DeliverySignal
 /// finishes the messages in flight and hands its other claims back before the host's timeout.
 /// </summary>
 public sealed class DeliveryService(
-    IServiceScopeFactory scopes, DeliveryEngine engine, DeliverySignal signal, DeliveryWarmUp warmUp, TimeProvider time,
+    IServiceScopeFactory scopes, DeliveryEngine engine, DeliverySignal signal, TimeProvider time,
     ILogger<DeliveryService> logger) : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
@@ -43,16 +43,6 @@ public sealed class DeliveryService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Before the first look for work: a send due at start waits the few seconds this takes,
-        // and then runs on warm code instead of sharing the cores with the runtime's compiler.
-        try
-        {
-            await warmUp.RunAsync(stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            return; // stopped during the warm-up: nothing was claimed yet
-        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Newsletter.Worker.Data;
 
@@ -60,6 +61,35 @@ public sealed class DatabaseModelTests
         using var context = Sqlite();
 
         Assert.False(context.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration (scripts/regen-migrations)");
+    }
+
+    [Fact]
+    public void The_SQLite_compiled_model_is_current_with_the_model()
+    {
+        using var context = Sqlite();
+
+        AssertCompiledModelIsCurrent(context, typeof(Worker.Data.CompiledModels.Sqlite.SqliteNewsletterDbContextModel));
+    }
+
+    [Fact]
+    public void The_SQL_Server_compiled_model_is_current_with_the_model()
+    {
+        using var context = SqlServer();
+
+        AssertCompiledModelIsCurrent(context, typeof(Worker.Data.CompiledModels.SqlServer.SqlServerNewsletterDbContextModel));
+    }
+
+    /// <summary>The runtime uses the compiled model in Data/CompiledModels; the design-time model is built
+    /// from OnModelCreating. A difference means the compiled model needs regenerating (scripts/regen-compiled-models).</summary>
+    private static void AssertCompiledModelIsCurrent(NewsletterDbContext context, Type compiledModel)
+    {
+        var compiled = context.Model;
+        var built = context.GetService<IDesignTimeModel>().Model;
+
+        Assert.IsType(compiledModel, compiled);
+        // Entity types, properties with their types and facets, keys, indexes and relationships (not annotations,
+        // which the read-optimised model stores differently).
+        Assert.Equal(built.ToDebugString(MetadataDebugStringOptions.ShortDefault), compiled.ToDebugString(MetadataDebugStringOptions.ShortDefault));
     }
 
     [Fact]

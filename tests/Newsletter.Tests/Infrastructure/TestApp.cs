@@ -46,8 +46,6 @@ public sealed class TestApp : IAsyncDisposable
             ["Newsletter:CrisisResources"] = "If you are in crisis, call or text 988 (US) or your local emergency number.",
             ["Newsletter:PostalAddress"] = "Steady Ground, 100 Example Street, Springfield, USA",
             ["Scheduling:Enabled"] = "false",
-            // The running service's start-up warm-up send (seconds of CPU): off except where a test is about it.
-            ["Delivery:WarmUpMessages"] = "0",
         };
     }
 
