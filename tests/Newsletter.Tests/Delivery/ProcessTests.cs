@@ -168,9 +168,18 @@ internal sealed class NewsletterProcess : IDisposable
         }
     }
 
-    public Task WaitForOutputAsync(string text, TimeSpan timeout) => Poll.UntilAsync(
-        () => Task.FromResult(Output.Contains(text, StringComparison.Ordinal) || _process.HasExited),
-        $"the child process printed '{text}'", timeout);
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        try
+        {
+            await Poll.UntilAsync(() => Output.Contains(text, StringComparison.Ordinal) || _process.HasExited,
+                $"the child process printed '{text}'", timeout);
+        }
+        catch (Xunit.Sdk.XunitException ex)
+        {
+            Assert.Fail($"{ex.Message}; it printed:\n{Output}");
+        }
+    }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
