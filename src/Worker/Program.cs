@@ -4,26 +4,45 @@ using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Http;
 using Newsletter.Worker.Scheduling;
 
-// `newsletter <command> …` runs one command and exits; `newsletter` (or `newsletter run`) runs the service.
-if (NewsletterCli.IsCommand(args))
+// `newsletter` (or `newsletter run`) runs the service; `newsletter <command> …` runs one command and exits.
+return await NewsletterCli.MainAsync(args, RunServiceAsync);
+
+static async Task<int> RunServiceAsync(string[] args, CancellationToken cancellationToken)
 {
-    return await NewsletterCli.RunAsync(args);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = args,
+        ContentRootPath = AppContext.BaseDirectory,
+    });
+    // A start that fails is reported below in one line; the host's own report of it is a stack trace.
+    builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+    builder.AddNewsletterCore();
+    builder.AddNewsletterScheduling();
+    builder.AddNewsletterDeliveryService();
+    builder.AddNewsletterHttp();
+
+    var app = builder.Build();
+    app.MapNewsletterEndpoints();
+    try
+    {
+        var problems = StartupProblems.ValidateOptions(app.Services)
+            ?? await StartupProblems.PrepareDatabaseAsync(app.Services,
+                () => app.Services.PrepareNewsletterAsync(warmUpTemplates: true, cancellationToken));
+        if (problems is null)
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        else
+        {
+            return StartupProblems.Print(problems);
+        }
+    }
+    catch (Exception ex) when (StartupProblems.Describe(ex) is { } problems)
+    {
+        return StartupProblems.Print(problems);
+    }
+    await app.WaitForShutdownAsync(cancellationToken);
+    return 0;
 }
-
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-{
-    Args = NewsletterCli.ServiceArgs(args),
-    ContentRootPath = AppContext.BaseDirectory,
-});
-builder.AddNewsletterCore();
-builder.AddNewsletterScheduling();
-builder.AddNewsletterDeliveryService();
-builder.AddNewsletterHttp();
-
-var app = builder.Build();
-app.MapNewsletterEndpoints();
-await app.Services.PrepareNewsletterAsync(warmUpTemplates: true);
-await app.RunAsync();
-return 0;
 
 public partial class Program;

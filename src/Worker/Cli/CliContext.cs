@@ -1,7 +1,20 @@
 using Microsoft.Extensions.Options;
+using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
+using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;
+
+/// <summary>What a command does with the database: only reads it (it must exist), or may create it.</summary>
+internal enum DatabaseUse
+{
+    /// <summary>Reads, or changes only what must already be there: a missing database is an error, never created.</summary>
+    Existing,
+
+    /// <summary>Adds something that needs no earlier data (an issue, a subscriber): creates the database if missing, and says so.</summary>
+    MayCreate,
+}
 
 /// <summary>Builds the host a command runs in, and carries its output writers.</summary>
 internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, TextWriter output, TextWriter error)
@@ -11,8 +24,9 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
     public TextWriter Error { get; } = error;
 
     /// <summary>Builds the host, validates configuration, prepares the database, then runs
-    /// <paramref name="action"/> in a scope. Configuration errors are printed, not thrown.</summary>
-    public async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
+    /// <paramref name="action"/> in a scope. Expected failures are printed in one line each (exit 2), not thrown.</summary>
+    public async Task<int> RunAsync(
+        Func<IServiceProvider, CancellationToken, Task<int>> action, CancellationToken cancellationToken, DatabaseUse use = DatabaseUse.Existing)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -28,27 +42,75 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         configure?.Invoke(builder);
 
         using var host = builder.Build();
+        // Options are validated here, as the service validates them at start.
+        if (StartupProblems.ValidateOptions(host.Services) is { } invalid)
+        {
+            return await FailAsync(invalid);
+        }
+        var file = DatabaseLocation.SqliteFile(host.Services);
+        var existed = file is null || File.Exists(file);
+        if (!existed && use == DatabaseUse.Existing)
+        {
+            return await FailAsync([$"There is no database at {file}. Run newsletter from the folder that holds data/newsletter.db, " +
+                                    $"or set ConnectionStrings__Newsletter=\"Data Source=/full/path/to/newsletter.db\"."]);
+        }
+        if (await StartupProblems.PrepareDatabaseAsync(host.Services,
+                () => host.Services.PrepareNewsletterAsync(warmUpTemplates: false, cancellationToken)) is { } unusable)
+        {
+            return await FailAsync(unusable);
+        }
+        if (!existed)
+        {
+            await Error.WriteLineAsync($"Created a new database at {file}");
+        }
+        await using var scope = host.Services.CreateAsyncScope();
         try
         {
-            // Options are validated here, as the service validates them at start.
-            ValidateOptions(host.Services);
-            await host.Services.PrepareNewsletterAsync(warmUpTemplates: false, cancellationToken);
-            await using var scope = host.Services.CreateAsyncScope();
             return await action(scope.ServiceProvider, cancellationToken);
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (StartupProblems.Describe(ex) is { } lines)
         {
-            foreach (var failure in ex.Failures)
-            {
-                await Error.WriteLineAsync($"configuration: {failure}");
-            }
-            return 2;
+            // Options read only when first needed (a transport, a DKIM key) are checked here.
+            return await FailAsync(lines);
         }
     }
 
-    // Runs the validation of every options class registered with ValidateOnStart, as the service does at start.
-    private static void ValidateOptions(IServiceProvider services) => services.GetService<IStartupValidator>()?.Validate();
+    private async Task<int> FailAsync(IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            await Error.WriteLineAsync(line);
+        }
+        return 2;
+    }
 
     public static EditionSchedule Schedule(IServiceProvider services, string edition) =>
         new(services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(edition));
+
+    /// <summary>"unknown edition 'x' (known editions: …)", or null when the key is known or absent.</summary>
+    public static string? UnknownEdition(IServiceProvider services, string? key)
+    {
+        var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
+        return key is null || editions.TryGet(key, out _)
+            ? null
+            : $"--edition: unknown edition '{key}'{UsageProblem.Suggest(key, editions.Keys)} (known editions: {string.Join(", ", editions.Keys)})";
+    }
+}
+
+/// <summary>Where the configured database is, known before it is opened.</summary>
+public static class DatabaseLocation
+{
+    /// <summary>The SQLite file's full path; null for SQL Server or an in-memory database.</summary>
+    public static string? SqliteFile(IServiceProvider services)
+    {
+        if (services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.SqlServer)
+        {
+            return null;
+        }
+        var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(DataExtensions.ConnectionStringName);
+        return DataExtensions.SqliteFilePath(connectionString ?? DataExtensions.DefaultSqliteConnectionString);
+    }
+
+    public static string Describe(IServiceProvider services) =>
+        SqliteFile(services) is { } file ? $"the SQLite database {file}" : "the configured database";
 }

@@ -27,7 +27,7 @@ public static partial class NewsletterCli
         return issues;
     }
 
-    private static Argument<int> IssueIdArgument() => new("ID") { Description = "The issue's id (see 'issues list')." };
+    private static Argument<int> IssueIdArgument() => UsageProblem.IdArgument("issue", "newsletter issues list");
 
     private static Command QueueCommand(CliContext context)
     {
@@ -50,7 +50,7 @@ public static partial class NewsletterCli
             await context.Error.WriteLineAsync(
                 $"Queued issue {issue.Id} for {issue.Edition}: \"{issue.Subject}\"" + (issue.SendOn is { } d ? $" (pinned to {d:yyyy-MM-dd})" : ""));
             return 0;
-        }, ct));
+        }, ct, DatabaseUse.MayCreate));
         return command;
     }
 
@@ -62,10 +62,10 @@ public static partial class NewsletterCli
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
             var key = parse.GetValue(edition);
-            if (key is not null && !services.GetRequiredService<IOptions<EditionsOptions>>().Value.TryGet(key, out _))
+            if (CliContext.UnknownEdition(services, key) is { } unknown)
             {
-                await context.Error.WriteLineAsync($"unknown edition '{key}'");
-                return 1;
+                await context.Error.WriteLineAsync(unknown);
+                return 2;
             }
             var list = await services.GetRequiredService<IssueQueue>().List(key, parse.GetValue(all)).ToListAsync(token);
             if (list.Count == 0)

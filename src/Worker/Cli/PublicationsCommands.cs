@@ -23,23 +23,22 @@ public static partial class NewsletterCli
         return publications;
     }
 
-    private static Argument<int> PublicationIdArgument() =>
-        new("ID") { Description = "The publication's id (see 'publications list')." };
+    private static Argument<int> PublicationIdArgument() => UsageProblem.IdArgument("publication", "newsletter publications list");
 
     private static Command ListPublicationsCommand(CliContext context)
     {
         var edition = new Option<string?>("--edition") { Description = "Only this edition's publications." };
-        var limit = new Option<int>("--limit") { Description = "How many, newest first.", DefaultValueFactory = _ => 20 };
+        var limit = UsageProblem.CountOption("--limit", "How many, newest first.", 20);
         var command = new Command("list", "List publications, newest first, with how far each send has got.") { edition, limit };
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
             var db = services.GetRequiredService<NewsletterDbContext>();
             var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
             var key = parse.GetValue(edition);
-            if (key is not null && !editions.TryGet(key, out _))
+            if (CliContext.UnknownEdition(services, key) is { } unknown)
             {
-                await context.Error.WriteLineAsync($"unknown edition '{key}' (known editions: {string.Join(", ", editions.Keys)})");
-                return 1;
+                await context.Error.WriteLineAsync(unknown);
+                return 2;
             }
             var query = db.Publications.AsNoTracking();
             if (key is not null)

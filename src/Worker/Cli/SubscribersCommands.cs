@@ -53,7 +53,7 @@ public static partial class NewsletterCli
             await context.Out.WriteLineAsync(
                 $"Added {s.Email} (id {s.Id}, {s.Status.ToString().ToLowerInvariant()}) to {string.Join(", ", s.Subscriptions.Select(x => x.Edition))}");
             return 0;
-        }, ct));
+        }, ct, DatabaseUse.MayCreate));
         return command;
     }
 
@@ -124,7 +124,7 @@ public static partial class NewsletterCli
                 $"{report.AlreadyOnList} already on the list, {report.Problems.Count} refused" +
                 (report.DryRun ? " (dry run: nothing was changed)" : "") + $" in {watch.Elapsed.TotalSeconds:0.0} s.");
             return report.Problems.Count == 0 ? 0 : 1;
-        }, ct));
+        }, ct, parse.GetValue(dryRun) ? DatabaseUse.Existing : DatabaseUse.MayCreate));
         return command;
     }
 
@@ -203,7 +203,7 @@ public static partial class NewsletterCli
                 ? $"Erased {address}. Its hash stays on the suppression list (reason: erased)."
                 : $"No subscriber had the address {address}. Its hash is on the suppression list (reason: erased), so it is never added.");
             return 0;
-        }, ct));
+        }, ct, DatabaseUse.MayCreate));
         return command;
     }
 
@@ -227,8 +227,8 @@ public static partial class NewsletterCli
             };
             if (why is null)
             {
-                await context.Error.WriteLineAsync($"Unknown reason '{parse.GetValue(reason)}': use manual, hard-bounce or complaint.");
-                return 1;
+                await context.Error.WriteLineAsync($"--reason: unknown reason '{parse.GetValue(reason)}': use manual, hard-bounce or complaint.");
+                return 2;
             }
             var result = await services.GetRequiredService<SuppressionList>()
                 .SuppressAsync(parse.GetRequiredValue(email), why.Value, parse.GetValue(note), cancellationToken: token);
@@ -244,7 +244,7 @@ public static partial class NewsletterCli
                     await context.Out.WriteLineAsync($"Suppressed {parse.GetRequiredValue(email)} (reason: {Word(result.Reason)}).");
                     return 0;
             }
-        }, ct));
+        }, ct, DatabaseUse.MayCreate));
         return command;
     }
 

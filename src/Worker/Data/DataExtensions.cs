@@ -36,6 +36,16 @@ public static class DataExtensions
     private static string? ConnectionString(IServiceProvider services) =>
         services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName);
 
+    /// <summary>The full path of the SQLite file a connection string names (relative to the working
+    /// directory), or null for an in-memory database. Creates nothing.</summary>
+    public static string? SqliteFilePath(string connectionString)
+    {
+        var csb = new SqliteConnectionStringBuilder(connectionString);
+        return csb.DataSource is { Length: > 0 } source && source != ":memory:" && csb.Mode != SqliteOpenMode.Memory
+            ? Path.GetFullPath(source)
+            : null;
+    }
+
     /// <summary>
     /// Makes a SQLite file path absolute (relative paths are taken from the working directory) and
     /// creates its folder, so the path printed at start is the file actually used.
@@ -43,9 +53,8 @@ public static class DataExtensions
     public static string ResolveSqliteConnectionString(string connectionString)
     {
         var csb = new SqliteConnectionStringBuilder(connectionString);
-        if (csb.DataSource is { Length: > 0 } source && source != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
+        if (SqliteFilePath(connectionString) is { } full)
         {
-            var full = Path.GetFullPath(source);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             csb.DataSource = full;
         }

@@ -274,6 +274,7 @@ public sealed class IssueQueueCliTests
     public async Task Sending_an_issue_that_does_not_exist_is_refused()
     {
         await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
 
         var result = await app.RunCliAsync("issues", "send-now", "4242");
 

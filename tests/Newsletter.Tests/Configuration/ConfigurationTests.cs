@@ -48,16 +48,14 @@ public sealed class ConfigurationTests
     [MemberData(nameof(BadValues))]
     public async Task A_bad_edition_setting_stops_the_web_app_from_starting_with_a_message_naming_the_key(string key, string value, string named)
     {
+        // The real executable: a bad setting is one line naming it and exit 2, not an exception.
         await using var app = TestApp.Create();
-        app.Set(key, value);
-        await using var web = app.CreateWebApp();
 
-        var ex = Record.Exception(() => web.CreateClient());
+        var result = await Newsletter.Tests.Cli.ServiceStartTests.StartServiceAsync(app, (key.Replace(":", "__", StringComparison.Ordinal), value));
 
-        Assert.NotNull(ex);
-        var validation = Flatten(ex).OfType<OptionsValidationException>().FirstOrDefault();
-        Assert.True(validation is not null, $"expected an options validation failure, got:\n{ex}");
-        Assert.Contains(validation.Failures, f => f.Contains(named, StringComparison.Ordinal));
+        Assert.True(result.ExitCode == 2, $"expected the web app to stop with exit 2\n{result}");
+        Assert.Contains(result.Error.Split('\n'), l => l.StartsWith("configuration: ", StringComparison.Ordinal) && l.Contains(named, StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", result.Out + result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -85,6 +83,7 @@ public sealed class ConfigurationTests
     public async Task The_editions_command_lists_each_edition_with_its_schedule_zone_and_next_slot()
     {
         await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
 
         var result = await app.RunCliOkAsync("editions");
 
@@ -104,7 +103,7 @@ public sealed class ConfigurationTests
         using var error = new StringWriter();
 
         var exit = await NewsletterCli.RunAsync(
-            ["issues", "list"], b => b.Configuration.AddInMemoryCollection(app.Settings), output, error);
+            ["subscribers", "add", "sam@example.org"], b => b.Configuration.AddInMemoryCollection(app.Settings), output, error);
 
         Assert.Equal(0, exit);
         Assert.True(File.Exists(app.DatabasePath), $"the CLI did not use {app.DatabasePath}");

@@ -129,6 +129,13 @@ public sealed class TestApp : IAsyncDisposable
         }
     }
 
+    /// <summary>Creates and migrates the test's database, as the service does on its first start:
+    /// commands that only read refuse to run without one.</summary>
+    public async Task CreateDatabaseAsync()
+    {
+        await using var host = await StartHostAsync();
+    }
+
     /// <summary>Builds the host without preparing the database or validating anything.</summary>
     public IHost BuildHost(
         Action<IServiceCollection>? services = null, bool appSettings = true, Action<IConfigurationBuilder>? configuration = null)

@@ -60,6 +60,7 @@ public sealed class ImportExportTests
     public async Task A_dry_run_reports_what_would_happen_and_changes_nothing()
     {
         await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
         var file = app.WriteFile("list.csv", Header + "ada@example.org,Ada,weekly-tip,2025-03-14,\nnot-an-address,,weekly-tip,,\n");
 
         var result = await app.RunCliAsync("subscribers", "import", file, "--dry-run");
@@ -216,6 +217,7 @@ public sealed class ImportExportTests
     public async Task Export_data_for_an_address_not_on_the_list_says_so_and_exits_1()
     {
         await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
 
         var result = await app.RunCliAsync("subscribers", "export-data", "nobody@example.org");
 
@@ -273,7 +275,7 @@ public sealed class ImportExportTests
 
         Assert.Contains("Suppressed x@example.org (reason: complaint)", on.Out);
         Assert.Contains("already suppressed (reason: complaint)", again.Out);
-        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(2, bad.ExitCode);
         Assert.Contains("no longer suppressed", off.Out);
         await using var db = app.OpenDb();
         Assert.Empty(await db.Suppressions.ToListAsync());

@@ -47,6 +47,7 @@ public sealed class SeeWhatReadersSeeTests
     {
         await using var server = await TestSmtpServer.StartAsync();
         await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
         app.UseSmtp(server.Port);
 
         await app.RunCliOkAsync("issues", "test", TestData.SampleIssuePath("monthly-spotlight"), "--to", "editor@example.org");
@@ -99,6 +100,7 @@ public sealed class SeeWhatReadersSeeTests
     public async Task Issues_preview_with_dkim_configured_writes_a_signed_message()
     {
         await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
         var keyPath = app.WriteFile("dkim.pem", MessageKit.NewRsaKey().PrivatePem);
         app.Set("Messages:Dkim:Domain", "example.org").Set("Messages:Dkim:Selector", "news").Set("Messages:Dkim:PrivateKeyPath", keyPath);
         var html = Path.Combine(app.Directory, "tip.html");
