@@ -120,6 +120,14 @@ public sealed class DeliveryOptions
     /// transport only). 0: no warm-up.</summary>
     [Range(0, 100_000)]
     public int WarmUpMessages { get; set; } = 2000;
+
+    /// <summary>Body text quoted-printable encoded once per issue, per recipient only the personal
+    /// values (<see cref="Delivery.EncodedEmail"/>); false: MimeKit encodes each recipient's whole body.</summary>
+    public bool PreEncodeBodies { get; set; } = true;
+
+    /// <summary>Each sender on a thread of its own, its SMTP conversation blocking
+    /// (<see cref="Delivery.SenderThread"/>); false: senders on the thread pool, MailKit's asynchronous API.</summary>
+    public bool DedicatedSenderThreads { get; set; } = true;
 }
 
 /// <summary>
@@ -164,4 +172,8 @@ public sealed class SmtpOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>DATA sent with MAIL FROM and RCPT TO when the server pipelines, on plain connections
+    /// (<see cref="Delivery.BatchingSocketStream"/>); false: MailKit's own command groups on the socket.</summary>
+    public bool PipelineData { get; set; } = true;
 }
