@@ -126,10 +126,12 @@ public sealed class DeliveryEngine(
 
         logger.LogInformation("Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
             publicationId, publication.Edition, issue.Id, issue.Subject, o.Connections);
-        // Each sender on a thread of its own: a message's path (build, send, record) is blocking I/O
-        // end to end, with no thread switch between messages (see SenderThread).
+        // The one seam for sender threads: a thread of its own per sender (blocking I/O end to end,
+        // see SenderThread), or the thread pool.
         var workers = Enumerable.Range(0, o.Connections)
-            .Select(i => SenderThread.RunAsync(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), $"sender {publicationId}/{i}"))
+            .Select(i => o.DedicatedSenderThreads
+                ? SenderThread.RunAsync(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), $"sender {publicationId}/{i}")
+                : Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
             .ToList();
         try
         {
@@ -329,10 +331,9 @@ public sealed class DeliveryEngine(
                 MailboxAddress envelopeTo;
                 try
                 {
-                    var body = run.Email.Personalize(
-                        new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId)), sender.Buffers);
-                    sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject);
-                    message = sender.Message.Fill(body, to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
+                    sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject, o.PreEncodeBodies);
+                    message = sender.Message.Fill(run.Email, new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId)),
+                        to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
                     envelopeTo = new MailboxAddress(recipient.Name, recipient.Email);
                 }
                 catch (Exception ex) when (ex is ArgumentException or ParseException)

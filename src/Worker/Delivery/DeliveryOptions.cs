@@ -84,6 +84,14 @@ public sealed class DeliveryOptions
     /// <summary>How often progress of a send is logged.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Body text quoted-printable encoded once per issue, per recipient only the personal
+    /// values (<see cref="EncodedEmail"/>); false: MimeKit encodes each recipient's whole body.</summary>
+    public bool PreEncodeBodies { get; set; } = true;
+
+    /// <summary>Each sender on a thread of its own, its SMTP conversation blocking
+    /// (<see cref="SenderThread"/>); false: senders on the thread pool, MailKit's asynchronous API.</summary>
+    public bool DedicatedSenderThreads { get; set; } = true;
 }
 
 /// <summary>

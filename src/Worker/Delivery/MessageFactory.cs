@@ -70,10 +70,11 @@ public sealed class MessageFactory(
     /// <summary>
     /// A message for one sender to fill again for each recipient of an issue (see <see cref="SenderMessage"/>).
     /// </summary>
-    public SenderMessage ForSender(EditionOptions edition, string subject)
+    /// <param name="preEncoded">Bodies pre-encoded per issue (<see cref="EncodedEmail"/>); false: MimeKit encodes each whole body.</param>
+    public SenderMessage ForSender(EditionOptions edition, string subject, bool preEncoded = true)
     {
         ArgumentNullException.ThrowIfNull(edition);
-        return new SenderMessage(this, edition, subject);
+        return new SenderMessage(this, edition, subject, preEncoded);
     }
 
     /// <summary>
@@ -93,13 +94,17 @@ public sealed class MessageFactory(
         private readonly MessageFactory _factory;
         private readonly EditionOptions _edition;
         private readonly MimeMessage _message = new();
-        private readonly TextPart _text = NewPart(TextFormat.Plain);
-        private readonly TextPart _html = NewPart(TextFormat.Html);
+        private readonly TextPart _text;
+        private readonly TextPart _html;
+        private readonly EncodedBodyBuffers? _buffers;
 
-        internal SenderMessage(MessageFactory factory, EditionOptions edition, string subject)
+        internal SenderMessage(MessageFactory factory, EditionOptions edition, string subject, bool preEncoded)
         {
             _factory = factory;
             _edition = edition;
+            _text = NewPart(TextFormat.Plain, preEncoded);
+            _html = NewPart(TextFormat.Html, preEncoded);
+            _buffers = preEncoded ? new EncodedBodyBuffers() : null;
             var o = factory._messageOptions.Value;
             var message = _message;
             message.From.Add(factory.FromAddress(edition));
@@ -123,9 +128,39 @@ public sealed class MessageFactory(
             message.Body = new MultipartAlternative { _text, _html };
         }
 
-        /// <summary>The message for one recipient, signed when DKIM is configured. Valid until the next call.</summary>
+        /// <summary>
+        /// The message for one recipient of <paramref name="issue"/>: the one seam for pre-encoded
+        /// bodies. Pre-encoded, only the personal values are encoded, into this sender's buffers;
+        /// otherwise the rendered texts are given to MimeKit to encode. Valid until the next call.
+        /// </summary>
+        /// <exception cref="ArgumentException">A link is not an absolute http(s) address, or the recipient is not exactly one address.</exception>
+        public MimeMessage Fill(EncodedEmail issue, PersonalFields fields, Recipient recipient, string unsubscribeUrl, string messageIdLocalPart)
+        {
+            ArgumentNullException.ThrowIfNull(issue);
+            if (_buffers is not null)
+            {
+                return Fill(issue.Personalize(fields, _buffers), recipient, unsubscribeUrl, messageIdLocalPart);
+            }
+            var email = issue.Prepared.Personalize(fields);
+            _text.SetText(Encoding.UTF8, email.Text);
+            _html.SetText(Encoding.UTF8, email.Html);
+            return Finish(recipient, unsubscribeUrl, messageIdLocalPart);
+        }
+
+        /// <summary>The message for one recipient around bodies already encoded, signed when DKIM is configured. Valid until the next call.</summary>
         /// <exception cref="ArgumentException">The recipient is not exactly one address, or the link is not one absolute http(s) address.</exception>
         public MimeMessage Fill(EncodedBody body, Recipient recipient, string unsubscribeUrl, string messageIdLocalPart)
+        {
+            if (_buffers is null)
+            {
+                throw new InvalidOperationException("This sender's message encodes its bodies itself.");
+            }
+            _text.Content = Content(body.Text);
+            _html.Content = Content(body.Html);
+            return Finish(recipient, unsubscribeUrl, messageIdLocalPart);
+        }
+
+        private MimeMessage Finish(Recipient recipient, string unsubscribeUrl, string messageIdLocalPart)
         {
             ArgumentNullException.ThrowIfNull(recipient);
             var to = RecipientAddress(recipient);
@@ -139,8 +174,6 @@ public sealed class MessageFactory(
             message.Date = factory._time.GetUtcNow();
             message.MessageId = $"{LocalPart(messageIdLocalPart)}@{factory._messageIdDomain.Value}";
             message.Headers["List-Unsubscribe"] = ListUnsubscribe(_edition, unsubscribeUrl, factory._messageOptions.Value.UnsubscribeMailto);
-            _text.Content = Content(body.Text);
-            _html.Content = Content(body.Html);
 
             // Checkpoint for DKIM: encodings are settled here (quoted-printable, 7-bit clean, lines within
             // 76), so neither MailKit nor a relay has a reason to re-encode the body after it has been signed.
@@ -150,10 +183,11 @@ public sealed class MessageFactory(
             return message;
         }
 
-        /// <summary>A body part whose content is already quoted-printable; see <see cref="Content"/>.</summary>
-        private static TextPart NewPart(TextFormat format)
+        /// <summary>A quoted-printable body part; pre-encoded, its content is already encoded (see <see cref="Content"/>).</summary>
+        private static TextPart NewPart(TextFormat format, bool preEncoded)
         {
-            var part = new PreEncodedTextPart(format) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+            var part = preEncoded ? new PreEncodedTextPart(format) : new TextPart(format);
+            part.ContentTransferEncoding = ContentEncoding.QuotedPrintable;
             part.ContentType.Charset = "utf-8";
             return part;
         }

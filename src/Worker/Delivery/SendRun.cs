@@ -118,7 +118,6 @@ internal sealed class Sender(int number)
     /// <summary>This sender's message for the run's issue, refilled per recipient (<see cref="MessageFactory.SenderMessage"/>).</summary>
     public MessageFactory.SenderMessage? Message { get; set; }
 
-    public EncodedBodyBuffers Buffers { get; } = new();
     public int ConnectFailures { get; set; }
 
     public async Task CloseAsync()

@@ -27,4 +27,8 @@ public sealed class SmtpOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>DATA sent with MAIL FROM and RCPT TO when the server pipelines, on plain connections
+    /// (<see cref="BatchingSocketStream"/>); false: MailKit's own command groups on the socket.</summary>
+    public bool PipelineData { get; set; } = true;
 }

@@ -28,10 +28,12 @@ namespace Newsletter.Worker.Delivery;
 /// </remarks>
 public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTransport> logger) : IMailTransport
 {
-    public Task<IMailConnection> OpenAsync(CancellationToken cancellationToken)
+    public async Task<IMailConnection> OpenAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var o = options.Value;
+        // Blocking only on a sender's own thread, where it ties up no thread-pool thread.
+        var blocking = SynchronizationContext.Current is SenderThread;
         var client = new NewsletterSmtpClient { Timeout = (int)o.Timeout.TotalMilliseconds };
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -41,7 +43,14 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
         {
             using (Abort.On(socket, deadline.Token))
             {
-                socket.Connect(o.Host, o.Port);
+                if (blocking)
+                {
+                    socket.Connect(o.Host, o.Port);
+                }
+                else
+                {
+                    await socket.ConnectAsync(o.Host, o.Port, cancellationToken);
+                }
                 var security = o.Security switch
                 {
                     SmtpSecurity.None => SecureSocketOptions.None,
@@ -49,19 +58,40 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                     SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
                     _ => SecureSocketOptions.Auto,
                 };
-                var stream = new BatchingSocketStream(socket);
-                client.Connect(stream, o.Host, o.Port, security, cancellationToken);
-                owned = true; // the client owns the socket now (through the stream)
+                // The one seam for DATA pipelining: our stream under MailKit, or MailKit's own on the socket.
+                var stream = o.PipelineData ? new BatchingSocketStream(socket) : null;
+                switch (stream, blocking)
+                {
+                    case (null, true):
+                        client.Connect(socket, o.Host, o.Port, security, cancellationToken);
+                        break;
+                    case (null, false):
+                        await client.ConnectAsync(socket, o.Host, o.Port, security, cancellationToken);
+                        break;
+                    case (_, true):
+                        client.Connect(stream, o.Host, o.Port, security, cancellationToken);
+                        break;
+                    default:
+                        await client.ConnectAsync(stream, o.Host, o.Port, security, cancellationToken);
+                        break;
+                }
+                owned = true; // the client owns the socket now
                 if (!string.IsNullOrEmpty(o.UserName))
                 {
-                    client.Authenticate(o.UserName, o.Password ?? "", cancellationToken);
+                    if (blocking)
+                    {
+                        client.Authenticate(o.UserName, o.Password ?? "", cancellationToken);
+                    }
+                    else
+                    {
+                        await client.AuthenticateAsync(o.UserName, o.Password ?? "", cancellationToken);
+                    }
                 }
-                // DATA joins the envelope's group (see BatchingSocketStream); under TLS the stream
-                // sees only ciphertext, so it stays off.
-                stream.PipelineData = !client.IsSecure && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining);
+                // Under TLS the stream sees only ciphertext, so DATA pipelining stays off.
+                stream?.PipelineData = !client.IsSecure && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining);
             }
             client.DoNotDeclareSize();
-            return Task.FromResult<IMailConnection>(new Connection(client, socket, logger));
+            return new Connection(client, socket, blocking, logger);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
@@ -119,27 +149,29 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
         }
     }
 
-    private sealed class Connection(SmtpClient client, Socket socket, ILogger logger) : IMailConnection
+    private sealed class Connection(SmtpClient client, Socket socket, bool blocking, ILogger logger) : IMailConnection
     {
         private bool _broken;
 
         public bool IsOpen => !_broken && client.IsConnected;
 
-        /// <summary>Blocking (see the class remarks): the returned task is complete.</summary>
-        public Task<SendResult> SendAsync(
+        /// <summary>On a sender's own thread, blocking (see the class remarks): the returned task is complete.</summary>
+        public async Task<SendResult> SendAsync(
             MimeMessage message, MailboxAddress envelopeFrom, MailboxAddress envelopeTo, CancellationToken cancellationToken)
         {
             if (!IsOpen)
             {
-                return Task.FromResult(new SendResult(SendStatus.ConnectionLost, 0, null, "the connection is closed"));
+                return new SendResult(SendStatus.ConnectionLost, 0, null, "the connection is closed");
             }
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 using (Abort.On(socket, cancellationToken))
                 {
-                    var reply = client.Send(message, envelopeFrom, [envelopeTo], cancellationToken);
-                    return Task.FromResult(SendResult.Accepted(reply));
+                    var reply = blocking
+                        ? client.Send(message, envelopeFrom, [envelopeTo], cancellationToken)
+                        : await client.SendAsync(message, envelopeFrom, [envelopeTo], cancellationToken);
+                    return SendResult.Accepted(reply);
                 }
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not SmtpCommandException)
@@ -160,18 +192,18 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                 {
                     _broken = true;
                 }
-                return Task.FromResult(result);
+                return result;
             }
             catch (Exception ex) when (ex is IOException or SocketException or SmtpProtocolException
                                            or ServiceNotConnectedException or TimeoutException or ObjectDisposedException)
             {
                 _broken = true;
                 logger.LogWarning("SMTP connection lost: {Error}", ex.Message);
-                return Task.FromResult(new SendResult(SendStatus.ConnectionLost, 0, null, ex.Message));
+                return new SendResult(SendStatus.ConnectionLost, 0, null, ex.Message);
             }
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
             try
             {
@@ -180,7 +212,14 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                     using var quit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                     using (Abort.On(socket, quit.Token))
                     {
-                        client.Disconnect(quit: true, quit.Token);
+                        if (blocking)
+                        {
+                            client.Disconnect(quit: true, quit.Token);
+                        }
+                        else
+                        {
+                            await client.DisconnectAsync(quit: true, quit.Token);
+                        }
                     }
                 }
             }
@@ -194,7 +233,6 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                 client.Dispose();
                 socket.Dispose();
             }
-            return ValueTask.CompletedTask;
         }
     }
 }

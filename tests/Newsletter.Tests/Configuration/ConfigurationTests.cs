@@ -32,6 +32,21 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData("Smtp:PipelineData")]
+    [InlineData("Delivery:PreEncodeBodies")]
+    [InlineData("Delivery:DedicatedSenderThreads")]
+    public async Task A_speed_part_switch_that_is_not_true_or_false_stops_the_host_from_starting_naming_the_key(string key)
+    {
+        await using var app = TestApp.Create();
+        app.Set(key, "sometimes");
+        using var host = app.BuildHost();
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains(key, ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(BadValues))]
     public async Task A_bad_edition_setting_stops_the_host_from_starting_with_a_message_naming_the_key(string key, string value, string named)
     {

@@ -17,16 +17,23 @@ public sealed class DataPipeliningTests
 {
     private static readonly MailboxAddress From = new("Steady Ground", "newsletter@example.org");
 
-    [Fact]
-    public async Task Data_goes_with_the_envelope_so_each_message_costs_two_round_trips_not_three()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Data_goes_with_the_envelope_so_each_message_costs_two_round_trips_not_three(bool onSenderThread)
     {
         await using var server = LineSmtpServer.Start();
-        await using var connection = await OpenAsync(server);
 
-        for (var i = 1; i <= 3; i++)
+        // On a sender's thread the conversation is blocking (the delivery engine's way); elsewhere asynchronous.
+        await (onSenderThread ? SenderThread.RunAsync(SendThreeAsync, "sender test/0") : SendThreeAsync());
+        async Task SendThreeAsync()
         {
-            var result = await connection.SendAsync(Message($"Issue body {i}"), From, To(i), CancellationToken.None);
-            Assert.Equal(SendStatus.Accepted, result.Status);
+            await using var connection = await OpenAsync(server);
+            for (var i = 1; i <= 3; i++)
+            {
+                var result = await connection.SendAsync(Message($"Issue body {i}"), From, To(i), CancellationToken.None);
+                Assert.Equal(SendStatus.Accepted, result.Status);
+            }
         }
 
         Assert.Equal(3, server.Messages.Count);
@@ -35,6 +42,27 @@ public sealed class DataPipeliningTests
         Assert.Equal(3, transactions.Count);
         // DATA reached the server before it had answered MAIL FROM: sent without waiting.
         Assert.All(transactions, t => Assert.Equal(t.Mail.RepliesBefore, t.Data.RepliesBefore));
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task With_PipelineData_off_DATA_waits_for_the_envelope_replies_and_the_same_messages_arrive()
+    {
+        await using var server = LineSmtpServer.Start();
+        await using (var connection = await Transport(server, pipelineData: false).OpenAsync(CancellationToken.None))
+        {
+            for (var i = 1; i <= 2; i++)
+            {
+                Assert.Equal(SendStatus.Accepted, (await connection.SendAsync(Message($"Body {i}"), From, To(i), CancellationToken.None)).Status);
+            }
+        }
+
+        Assert.Equal(2, server.Messages.Count);
+        Assert.All(Enumerable.Range(1, 2), i => Assert.Contains($"Body {i}", server.Messages[i - 1]));
+        var transactions = Transactions(server.Commands);
+        Assert.Equal(2, transactions.Count);
+        // MailKit's own groups: MAIL FROM and RCPT TO together, DATA only after both replies.
+        Assert.All(transactions, t => Assert.Equal(t.Mail.RepliesBefore + 2, t.Data.RepliesBefore));
         Assert.Equal(1, server.Connections);
     }
 
@@ -169,13 +197,14 @@ public sealed class DataPipeliningTests
         return transactions;
     }
 
-    private static SmtpTransport Transport(LineSmtpServer server) =>
+    private static SmtpTransport Transport(LineSmtpServer server, bool pipelineData = true) =>
         new(Options.Create(new SmtpOptions
         {
             Host = "127.0.0.1",
             Port = server.Port,
             Security = SmtpSecurity.None,
             Timeout = TimeSpan.FromSeconds(15),
+            PipelineData = pipelineData,
         }), NullLogger<SmtpTransport>.Instance);
 
     private static Task<IMailConnection> OpenAsync(LineSmtpServer server) => Transport(server).OpenAsync(CancellationToken.None);
