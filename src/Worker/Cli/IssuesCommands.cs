@@ -32,11 +32,15 @@ public static partial class NewsletterCli
     private static Command QueueCommand(CliContext context)
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The issue: Markdown with a front-matter block." };
-        var command = new Command("queue", "Check an issue file and add it to its edition's queue.") { file };
+        var allowDuplicate = new Option<bool>("--allow-duplicate")
+        {
+            Description = "Queue it even when the same issue (edition, subject, front matter and body) is already queued.",
+        };
+        var command = new Command("queue", "Check an issue file and add it to its edition's queue.") { file, allowDuplicate };
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
             var path = parse.GetRequiredValue(file).FullName;
-            var result = await services.GetRequiredService<IssueQueue>().QueueFileAsync(path, token);
+            var result = await services.GetRequiredService<IssueQueue>().QueueFileAsync(path, parse.GetValue(allowDuplicate), token);
             if (result.Issue is not { } issue)
             {
                 foreach (var problem in result.Problems)
@@ -73,16 +77,40 @@ public static partial class NewsletterCli
                 await context.Out.WriteLineAsync("No issues.");
                 return 0;
             }
-            await context.Out.WriteLineAsync($"{"ID",5}  {"EDITION",-18} {"STATUS",-10} {"SEND ON",-10}  SUBJECT");
-            foreach (var i in list)
+            var db = services.GetRequiredService<Data.NewsletterDbContext>();
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var nowUtc = now.UtcDateTime;
+            await context.Out.WriteLineAsync($"{"ID",5}  {"EDITION",-18} {"STATUS",-10} {"GOES OUT",-40}  SUBJECT");
+            foreach (var group in list.GroupBy(i => i.Edition).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                await context.Out.WriteLineAsync(
-                    $"{i.Id,5}  {i.Edition,-18} {i.Status.ToString().ToLowerInvariant(),-10} {i.SendOn?.ToString("yyyy-MM-dd") ?? "next slot",-10}  {i.Subject}");
+                var schedule = CliContext.Schedule(services, group.Key);
+                var taken = (await db.Publications.AsNoTracking()
+                    .Where(p => p.Edition == group.Key && p.SlotUtc > nowUtc).Select(p => p.SlotUtc).ToListAsync(token)).ToHashSet();
+                var queued = group.Where(i => i.Status == IssueStatus.Queued).ToList();
+                var forecast = QueueForecast.Forecast(schedule, queued, taken, now);
+                var rows = queued
+                    .OrderBy(i => forecast[i.Id].Slot ?? DateTimeOffset.MaxValue).ThenBy(i => i.Id)
+                    .Select(i => (Issue: i, When: forecast[i.Id].Slot is { } slot
+                        ? QueueForecast.Format(schedule, slot) + (i.SendOn is null ? "" : " (pinned)")
+                        : forecast[i.Id].Reason!))
+                    .Concat(group.Where(i => i.Status != IssueStatus.Queued)
+                        .OrderByDescending(i => i.PublishedAt ?? i.CancelledAt).ThenByDescending(i => i.Id)
+                        .Select(i => (Issue: i, When: i.Status == IssueStatus.Published
+                            ? $"sent {Done(schedule, i.PublishedAt)}"
+                            : $"cancelled {Done(schedule, i.CancelledAt)}")));
+                foreach (var (i, when) in rows)
+                {
+                    await context.Out.WriteLineAsync(
+                        $"{i.Id,5}  {i.Edition,-18} {i.Status.ToString().ToLowerInvariant(),-10} {when,-40}  {i.Subject}");
+                }
             }
             return 0;
         }, ct));
         return command;
     }
+
+    private static string Done(Editions.EditionSchedule schedule, DateTime? utc) =>
+        utc is { } t ? QueueForecast.Format(schedule, new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))) : "(time not recorded)";
 
     private static Command ShowIssueCommand(CliContext context)
     {
@@ -104,19 +132,23 @@ public static partial class NewsletterCli
                 await o.WriteLineAsync($"  preheader: {issue.Preheader}");
             }
             await o.WriteLineAsync($"  status:    {issue.Status.ToString().ToLowerInvariant()}");
-            await o.WriteLineAsync($"  send on:   {issue.SendOn?.ToString("yyyy-MM-dd") ?? "the edition's next slot"}");
+            await o.WriteLineAsync($"  send on:   {issue.SendOn?.ToString("yyyy-MM-dd") ?? "not pinned: its place in the queue decides (see 'newsletter issues list')"}");
             await o.WriteLineAsync($"  queued:    {issue.QueuedAt:yyyy-MM-dd HH:mm} UTC");
             if (issue.PublishedAt is { } published)
             {
                 await o.WriteLineAsync($"  published: {published:yyyy-MM-dd HH:mm} UTC");
             }
+            if (issue.CancelledAt is { } cancelled)
+            {
+                await o.WriteLineAsync($"  cancelled: {cancelled:yyyy-MM-dd HH:mm} UTC");
+            }
             if (issue.SourceFile is not null)
             {
                 await o.WriteLineAsync($"  file:      {issue.SourceFile}");
             }
-            if (issue.ExtrasJson != "{}")
+            foreach (var line in IssueDisplay.ExtrasLines(issue.ExtrasJson))
             {
-                await o.WriteLineAsync($"  extras:    {issue.ExtrasJson}");
+                await o.WriteLineAsync(line);
             }
             await o.WriteLineAsync();
             await o.WriteLineAsync(issue.BodyMarkdown);

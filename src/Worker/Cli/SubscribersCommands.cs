@@ -59,27 +59,49 @@ public static partial class NewsletterCli
 
     private static Command ListSubscribersCommand(CliContext context)
     {
-        var edition = new Option<string?>("--edition") { Description = "Only subscribers of this edition." };
-        var command = new Command("list", "List subscribers and their editions.") { edition };
+        var edition = new Option<string?>("--edition") { Description = "Only people who chose this edition (in any state, unless --state)." };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Only people in this state (for --edition's edition, else for any edition): pending, confirmed or left.",
+        };
+        state.AcceptOnlyFromAmong(SubscriberStates.Names);
+        var command = new Command("list",
+            "List subscribers with their state in each edition: pending (not confirmed yet: receives nothing), " +
+            "confirmed (receives it), left (unsubscribed).") { edition, state };
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
-            var db = services.GetRequiredService<NewsletterDbContext>();
             var key = parse.GetValue(edition);
-            var subscribers = await db.Subscribers.AsNoTracking().Include(s => s.Subscriptions)
-                .Where(s => key == null || s.Subscriptions.Any(x => x.Edition == key && x.Status == SubscriptionStatus.Active))
-                .OrderBy(s => s.Id).ToListAsync(token);
-            if (subscribers.Count == 0)
+            if (CliContext.UnknownEdition(services, key) is { } unknown)
             {
-                await context.Out.WriteLineAsync("No subscribers.");
+                await context.Error.WriteLineAsync(unknown);
+                return 2;
+            }
+            var wanted = parse.GetValue(state);
+            var editions = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Worker.Editions.EditionsOptions>>().Value.Keys;
+            var db = services.GetRequiredService<NewsletterDbContext>();
+            var subscribers = await db.Subscribers.AsNoTracking().Include(s => s.Subscriptions)
+                .Where(s => key == null || s.Subscriptions.Any(x => x.Edition == key))
+                .OrderBy(s => s.Id).ToListAsync(token);
+            var rows = subscribers
+                .Select(s => (Subscriber: s, States: editions.ToDictionary(e => e, e => SubscriberStates.Of(s, e))))
+                .Where(r => wanted is null || (key is null ? r.States.Values.Contains(wanted) : r.States[key] == wanted))
+                .ToList();
+            if (rows.Count == 0)
+            {
+                await context.Out.WriteLineAsync(subscribers.Count == 0 && key is null
+                    ? "No subscribers."
+                    : "No subscribers match." + (key is null ? "" : $" ({key})") + (wanted is null ? "" : $" ({wanted})"));
                 return 0;
             }
-            await context.Out.WriteLineAsync($"{"ID",6}  {"STATUS",-10} {"EMAIL",-36} {"NAME",-20} EDITIONS");
-            foreach (var s in subscribers)
+            var widths = editions.Select(e => Math.Max(e.Length, 9)).ToList();
+            await context.Out.WriteLineAsync($"{"ID",6}  {"EMAIL",-36} {"NAME",-20} " +
+                string.Join(" ", editions.Select((e, n) => e.PadRight(widths[n]))).TrimEnd());
+            foreach (var (s, states) in rows)
             {
-                var active = s.Subscriptions.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.Edition).Order();
-                await context.Out.WriteLineAsync(
-                    $"{s.Id,6}  {s.Status.ToString().ToLowerInvariant(),-10} {s.Email,-36} {s.Name ?? "",-20} {string.Join(",", active)}");
+                await context.Out.WriteLineAsync($"{s.Id,6}  {s.Email,-36} {s.Name ?? "",-20} " +
+                    string.Join(" ", editions.Select((e, n) => (states[e] ?? "-").PadRight(widths[n]))).TrimEnd());
             }
+            await context.Out.WriteLineAsync("pending: has not confirmed yet and receives nothing; confirmed: receives it; left: unsubscribed; -: never chose it.");
             return 0;
         }, ct));
         return command;
@@ -278,6 +300,21 @@ public static partial class NewsletterCli
             return 0;
         }, ct));
         return command;
+    }
+
+    /// <summary>A person's state in one edition, as the sender sees it: only a confirmed person's
+    /// active subscription is mailed.</summary>
+    private static class SubscriberStates
+    {
+        public static readonly string[] Names = ["pending", "confirmed", "left"];
+
+        public static string? Of(Subscriber s, string edition) => s.Subscriptions.FirstOrDefault(x => x.Edition == edition) switch
+        {
+            null => null,
+            { Status: SubscriptionStatus.Unsubscribed } => "left",
+            { Status: SubscriptionStatus.Active } when s.Status == SubscriberStatus.Confirmed => "confirmed",
+            _ => "pending",
+        };
     }
 
     private static string Word(SuppressionReason reason) => reason switch

@@ -10,6 +10,7 @@ public static class HttpExtensions
         builder.Services.AddHealthChecks();
         builder.Services.AddNewsletterRateLimits();
         builder.AddNewsletterLifecycleMailer();
+        builder.Services.AddHostedService<PublicUrlCheck>();
         return builder;
     }
 

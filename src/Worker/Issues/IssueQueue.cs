@@ -20,7 +20,12 @@ public sealed class IssueQueue(
 
     /// <summary>Validates an issue file and queues it. Any problem means nothing is queued; each
     /// problem is reported as <c>file:line: message</c>.</summary>
-    public async Task<QueueResult> QueueFileAsync(string path, CancellationToken cancellationToken = default)
+    public async Task<QueueResult> QueueFileAsync(string path, CancellationToken cancellationToken = default) =>
+        await QueueFileAsync(path, allowDuplicate: false, cancellationToken);
+
+    /// <summary>As <see cref="QueueFileAsync(string, CancellationToken)"/>; an issue identical to one still
+    /// queued (a file queued twice by mistake) is refused unless <paramref name="allowDuplicate"/>.</summary>
+    public async Task<QueueResult> QueueFileAsync(string path, bool allowDuplicate, CancellationToken cancellationToken = default)
     {
         string text;
         try
@@ -42,6 +47,12 @@ public sealed class IssueQueue(
             return new QueueResult(null, [pinnedProblem.Format(path)]);
         }
 
+        if (!allowDuplicate && await FindQueuedTwinAsync(ToIssue(parsed, path), cancellationToken) is { } twin)
+        {
+            return new QueueResult(null,
+                [$"{path}: this issue is already queued as issue {twin} (same edition, subject, front matter and body); to queue it a second time, add --allow-duplicate"]);
+        }
+
         var renderProblems = await CheckRendersAsync(parsed, path, cancellationToken);
         if (renderProblems.Count > 0)
         {
@@ -54,6 +65,12 @@ public sealed class IssueQueue(
         await db.SaveChangesAsync(cancellationToken);
         return new QueueResult(issue, []);
     }
+
+    private Task<int?> FindQueuedTwinAsync(Issue issue, CancellationToken cancellationToken) => db.Issues.AsNoTracking()
+        .Where(i => i.Status == IssueStatus.Queued && i.Edition == issue.Edition && i.Subject == issue.Subject
+                    && i.Preheader == issue.Preheader && i.SendOn == issue.SendOn && i.ExtrasJson == issue.ExtrasJson
+                    && i.BodyMarkdown == issue.BodyMarkdown)
+        .OrderBy(i => i.Id).Select(i => (int?)i.Id).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>
     /// An issue pinned with <c>send_on</c> goes out at that day's slot; a date with no slot of the
@@ -191,17 +208,20 @@ public sealed class IssueQueue(
     /// it unsubscribes nobody.</summary>
     public string PreviewUnsubscribeUrl => $"{emails.Brand.PublicBaseUrl}/unsubscribe/preview";
 
+    /// <summary>The "Manage your editions" link every real email carries, in a form that opens nobody's preferences.</summary>
+    public string PreviewPreferencesUrl => $"{emails.Brand.PublicBaseUrl}/preferences/preview";
+
     /// <summary>The issue rendered for a sample reader, as it will look in an inbox.</summary>
     public async Task<RenderedEmail> PreviewAsync(Issue issue, CancellationToken cancellationToken = default) =>
         await PreviewAsync(issue, "Sam", cancellationToken);
 
-    /// <summary>The issue rendered for a reader called <paramref name="name"/> (null: no name), with the
-    /// harmless <see cref="PreviewUnsubscribeUrl"/>.</summary>
+    /// <summary>The issue rendered for a reader called <paramref name="name"/> (null: no name) with every
+    /// personal part a real send fills in, as the harmless <see cref="PreviewUnsubscribeUrl"/> and <see cref="PreviewPreferencesUrl"/>.</summary>
     public async Task<RenderedEmail> PreviewAsync(Issue issue, string? name, CancellationToken cancellationToken = default)
     {
         var schedule = new EditionSchedule(editions.Value.Get(issue.Edition));
         var date = issue.SendOn ?? schedule.LocalDate(schedule.NextSlotAfter(time.GetUtcNow()) ?? time.GetUtcNow());
         var prepared = await renderer.PrepareAsync(emails.Create(issue, date), cancellationToken);
-        return prepared.Personalize(new PersonalFields(name, PreviewUnsubscribeUrl, null));
+        return prepared.Personalize(new PersonalFields(name, PreviewUnsubscribeUrl, PreviewPreferencesUrl));
     }
 }
