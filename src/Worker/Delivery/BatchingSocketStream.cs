@@ -8,9 +8,8 @@ namespace Newsletter.Worker.Delivery;
 /// <see cref="PipelineData"/> is on, <c>DATA</c> travels with the envelope.
 /// </summary>
 /// <remarks>
-/// <para>MailKit writes a message in 4 KB blocks, and each block became its own <c>send</c> and its own TCP
-/// segment: about 11 system calls per 35 KB newsletter, and as many wake-ups of the server. Gathered,
-/// a message is the envelope commands, <c>DATA</c> and one write of the body. MailKit flushes wherever
+/// <para>MailKit writes a message in 4 KB blocks, each its own <c>send</c>, TCP segment and wake-up of the
+/// server. Gathered, a message is the envelope commands, <c>DATA</c> and one write of the body. MailKit flushes wherever
 /// it waits for a reply, so nothing waits in the buffer while the server waits for it. Reads and writes
 /// honour <see cref="ReadTimeout"/>/<see cref="WriteTimeout"/> (MailKit sets them from the client's
 /// <c>Timeout</c>) by throwing <see cref="TimeoutException"/>, as MailKit's own socket stream does.</para>

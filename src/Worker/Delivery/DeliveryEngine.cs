@@ -126,12 +126,8 @@ public sealed class DeliveryEngine(
 
         logger.LogInformation("Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
             publicationId, publication.Edition, issue.Id, issue.Subject, o.Connections);
-        // The one seam for sender threads: a thread of its own per sender (blocking I/O end to end,
-        // see SenderThread), or the thread pool.
         var workers = Enumerable.Range(0, o.Connections)
-            .Select(i => o.DedicatedSenderThreads
-                ? SenderThread.RunAsync(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), $"sender {publicationId}/{i}")
-                : Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
+            .Select(i => Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
             .ToList();
         try
         {

@@ -88,10 +88,6 @@ public sealed class DeliveryOptions
     /// <summary>Body text quoted-printable encoded once per issue, per recipient only the personal
     /// values (<see cref="EncodedEmail"/>); false: MimeKit encodes each recipient's whole body.</summary>
     public bool PreEncodeBodies { get; set; } = true;
-
-    /// <summary>Each sender on a thread of its own, its SMTP conversation blocking
-    /// (<see cref="SenderThread"/>); false: senders on the thread pool, MailKit's asynchronous API.</summary>
-    public bool DedicatedSenderThreads { get; set; } = true;
 }
 
 /// <summary>

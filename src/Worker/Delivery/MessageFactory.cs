@@ -85,9 +85,8 @@ public sealed class MessageFactory(
     /// hands it to the server and records the answer before it fills it for the next recipient.
     /// </summary>
     /// <remarks>
-    /// Building a <see cref="MimeMessage"/> from nothing cost ~55 µs and ~30 KB of garbage per
-    /// recipient (MimeKit sets up a dozen address lists, parses and folds every header, makes the parts
-    /// and a boundary); refilling touches four headers. Not thread-safe: one per sender.
+    /// Refilling touches four headers where a fresh build sets up a dozen address lists, parses and
+    /// folds every header (docs/benchmarks.md has the cost). Not thread-safe: one per sender.
     /// </remarks>
     public sealed class SenderMessage
     {
@@ -300,11 +299,9 @@ public sealed class MessageFactory(
 /// written as it is, where MimeKit would pass the whole content through its line-end filter again.
 /// </summary>
 /// <remarks>
-/// The filter finds nothing to change in CRLF text but still looks at every byte of ~30 KB per
-/// message (about a tenth of a sender's CPU in the delivery benchmark). The short cut is taken only
-/// for CRLF output (SMTP, signing, .eml files) of content that is still the quoted-printable
-/// buffer <see cref="MessageFactory.SenderMessage"/> gave it; anything else goes through MimeKit as
-/// usual. PreEncodedBodyTests compares the bytes with MimeKit's own output.
+/// The filter finds nothing to change in CRLF text but still reads every byte. The short cut is taken
+/// only for CRLF output of content that is still the quoted-printable buffer
+/// <see cref="MessageFactory.SenderMessage"/> gave it; anything else goes through MimeKit as usual.
 /// </remarks>
 internal sealed class PreEncodedTextPart(TextFormat format) : TextPart(format)
 {

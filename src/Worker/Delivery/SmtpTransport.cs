@@ -8,32 +8,16 @@ using MimeKit;
 namespace Newsletter.Worker.Delivery;
 
 /// <summary>
-/// MailKit over a socket we connect ourselves with <c>NoDelay</c>: with MailKit's default socket,
-/// Nagle's algorithm and delayed ACKs cap a connection at about 23 messages a second. MailKit gets
-/// the socket through <see cref="BatchingSocketStream"/>, which hands each message to the kernel in
-/// one piece rather than in MailKit's 4 KB blocks.
+/// MailKit over a socket we connect ourselves with <c>NoDelay</c> (MailKit's default socket leaves
+/// Nagle's algorithm on, which with delayed ACKs stalls every reply). Cancellation and time-outs hold:
+/// the token, and for opening <see cref="SmtpOptions.Timeout"/>, shut the socket down.
 /// </summary>
-/// <remarks>
-/// <para>The SMTP conversation is blocking I/O on purpose, on a socket that never sees an asynchronous
-/// operation (.NET turns a socket non-blocking for good at its first one, after which even its
-/// synchronous calls go through the epoll thread). Each message is a few short request/reply turns;
-/// asynchronously, every reply woke the epoll thread, then a thread-pool thread to run the rest:
-/// ~370 µs of CPU per 35 KB message on this project's 2-core benchmark machine, against ~120 µs
-/// blocking (docs/benchmarks.md). The delivery engine calls <see cref="IMailConnection.SendAsync"/>
-/// from each sender's own thread (<see cref="SenderThread"/>), so the blocking ties up no thread-pool
-/// thread; the task it returns is already complete.</para>
-/// <para>Cancellation and time-outs still hold: the token (and, for opening, <see cref="SmtpOptions.Timeout"/>)
-/// shuts the socket down, which ends any blocking call at once; reads and writes time out after
-/// <see cref="SmtpOptions.Timeout"/> (MailKit passes its <c>Timeout</c> to the stream).</para>
-/// </remarks>
 public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTransport> logger) : IMailTransport
 {
     public async Task<IMailConnection> OpenAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var o = options.Value;
-        // Blocking only on a sender's own thread, where it ties up no thread-pool thread.
-        var blocking = SynchronizationContext.Current is SenderThread;
         var client = new NewsletterSmtpClient { Timeout = (int)o.Timeout.TotalMilliseconds };
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -43,14 +27,7 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
         {
             using (Abort.On(socket, deadline.Token))
             {
-                if (blocking)
-                {
-                    socket.Connect(o.Host, o.Port);
-                }
-                else
-                {
-                    await socket.ConnectAsync(o.Host, o.Port, cancellationToken);
-                }
+                await socket.ConnectAsync(o.Host, o.Port, cancellationToken);
                 var security = o.Security switch
                 {
                     SmtpSecurity.None => SecureSocketOptions.None,
@@ -60,38 +37,24 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                 };
                 // The one seam for DATA pipelining: our stream under MailKit, or MailKit's own on the socket.
                 var stream = o.PipelineData ? new BatchingSocketStream(socket) : null;
-                switch (stream, blocking)
+                if (stream is null)
                 {
-                    case (null, true):
-                        client.Connect(socket, o.Host, o.Port, security, cancellationToken);
-                        break;
-                    case (null, false):
-                        await client.ConnectAsync(socket, o.Host, o.Port, security, cancellationToken);
-                        break;
-                    case (_, true):
-                        client.Connect(stream, o.Host, o.Port, security, cancellationToken);
-                        break;
-                    default:
-                        await client.ConnectAsync(stream, o.Host, o.Port, security, cancellationToken);
-                        break;
+                    await client.ConnectAsync(socket, o.Host, o.Port, security, cancellationToken);
+                }
+                else
+                {
+                    await client.ConnectAsync(stream, o.Host, o.Port, security, cancellationToken);
                 }
                 owned = true; // the client owns the socket now
                 if (!string.IsNullOrEmpty(o.UserName))
                 {
-                    if (blocking)
-                    {
-                        client.Authenticate(o.UserName, o.Password ?? "", cancellationToken);
-                    }
-                    else
-                    {
-                        await client.AuthenticateAsync(o.UserName, o.Password ?? "", cancellationToken);
-                    }
+                    await client.AuthenticateAsync(o.UserName, o.Password ?? "", cancellationToken);
                 }
                 // Under TLS the stream sees only ciphertext, so DATA pipelining stays off.
                 stream?.PipelineData = !client.IsSecure && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining);
             }
             client.DoNotDeclareSize();
-            return new Connection(client, socket, blocking, logger);
+            return new Connection(client, socket, logger);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
@@ -129,7 +92,7 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
         public void DoNotDeclareSize() => Capabilities &= ~SmtpCapabilities.Size;
     }
 
-    /// <summary>Ends any blocking call on a socket when a token fires, by shutting the socket down.</summary>
+    /// <summary>Ends any call on a socket when a token fires, by shutting the socket down.</summary>
     private static class Abort
     {
         public static CancellationTokenRegistration On(Socket socket, CancellationToken token) =>
@@ -149,13 +112,12 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
         }
     }
 
-    private sealed class Connection(SmtpClient client, Socket socket, bool blocking, ILogger logger) : IMailConnection
+    private sealed class Connection(SmtpClient client, Socket socket, ILogger logger) : IMailConnection
     {
         private bool _broken;
 
         public bool IsOpen => !_broken && client.IsConnected;
 
-        /// <summary>On a sender's own thread, blocking (see the class remarks): the returned task is complete.</summary>
         public async Task<SendResult> SendAsync(
             MimeMessage message, MailboxAddress envelopeFrom, MailboxAddress envelopeTo, CancellationToken cancellationToken)
         {
@@ -168,9 +130,7 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
             {
                 using (Abort.On(socket, cancellationToken))
                 {
-                    var reply = blocking
-                        ? client.Send(message, envelopeFrom, [envelopeTo], cancellationToken)
-                        : await client.SendAsync(message, envelopeFrom, [envelopeTo], cancellationToken);
+                    var reply = await client.SendAsync(message, envelopeFrom, [envelopeTo], cancellationToken);
                     return SendResult.Accepted(reply);
                 }
             }
@@ -212,14 +172,7 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                     using var quit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                     using (Abort.On(socket, quit.Token))
                     {
-                        if (blocking)
-                        {
-                            client.Disconnect(quit: true, quit.Token);
-                        }
-                        else
-                        {
-                            await client.DisconnectAsync(quit: true, quit.Token);
-                        }
+                        await client.DisconnectAsync(quit: true, quit.Token);
                     }
                 }
             }

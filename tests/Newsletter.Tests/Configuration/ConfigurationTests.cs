@@ -34,7 +34,6 @@ public sealed class ConfigurationTests
     [Theory]
     [InlineData("Smtp:PipelineData")]
     [InlineData("Delivery:PreEncodeBodies")]
-    [InlineData("Delivery:DedicatedSenderThreads")]
     public async Task A_speed_part_switch_that_is_not_true_or_false_stops_the_host_from_starting_naming_the_key(string key)
     {
         await using var app = TestApp.Create();
