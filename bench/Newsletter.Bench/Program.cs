@@ -10,6 +10,7 @@ using Newsletter.Bench;
 // of each edition through real SMTP and measures), then smtp-source against the same sink with the
 // same connection count and message size, and prints the comparison. See docs/benchmarks.md.
 // The import benchmark is the "import" mode (scripts/bench import --rows 10000,100000): see ImportRun.
+// The start-up benchmark is the "startup" mode (scripts/bench startup --runs 5): see StartupRun.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -21,6 +22,7 @@ return options.Mode switch
     "import" => await ImportRun.RunAsync(options),
     "import-run" => await ImportRun.CommandChildAsync(options),
     "import-baseline" => await ImportRun.BaselineChildAsync(options),
+    "startup" => await StartupRun.RunAsync(options),
     _ => await Orchestrator.RunAsync(options),
 };
 
@@ -45,6 +47,11 @@ namespace Newsletter.Bench
         public string Csv { get; init; } = "";
         public bool DryRun { get; init; }
         public string Step { get; init; } = "";
+
+        // The start-up benchmark (mode "startup"): the published command and the build output to compare it with.
+        public int Runs { get; init; } = 5;
+        public string Published { get; init; } = "";
+        public string Baseline { get; init; } = "";
 
         public static BenchOptions Parse(string[] args)
         {
@@ -74,6 +81,9 @@ namespace Newsletter.Bench
                     "--csv" => o with { Csv = value },
                     "--dry-run" => o with { DryRun = bool.Parse(value) },
                     "--step" => o with { Step = value },
+                    "--runs" => o with { Runs = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--published" => o with { Published = value },
+                    "--baseline" => o with { Baseline = value },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
             }

@@ -82,7 +82,8 @@ internal static class SendRun
         using var host = BuildHost(o);
         var services = host.Services;
         Phase("host built");
-        await services.PrepareNewsletterAsync(warmUpTemplates: true);
+        await services.PrepareNewsletterAsync(warmUpTemplates: false);
+        await services.GetRequiredService<IEmailRenderer>().WarmUpAsync();
         Phase("database ready, templates compiled");
         var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
         var engine = services.GetRequiredService<DeliveryEngine>();

@@ -29,8 +29,9 @@ public static class NewsletterHost
         return builder;
     }
 
-    /// <summary>Before anything runs: the database is migrated (and its location logged), and the
-    /// email templates are compiled so the first send pays no compile cost.</summary>
+    /// <summary>Before anything runs: the database is migrated (and its location logged). With
+    /// <paramref name="warmUpTemplates"/> the email templates are compiled in the background (about a
+    /// second), so the pages answer meanwhile; the first render waits for them.</summary>
     public static async Task PrepareNewsletterAsync(this IServiceProvider services, bool warmUpTemplates, CancellationToken cancellationToken = default)
     {
         await using (var scope = services.CreateAsyncScope())
@@ -39,7 +40,20 @@ public static class NewsletterHost
         }
         if (warmUpTemplates)
         {
-            await services.GetRequiredService<IEmailRenderer>().WarmUpAsync(cancellationToken);
+            var renderer = services.GetRequiredService<IEmailRenderer>();
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(NewsletterHost));
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await renderer.WarmUpAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The first render meets the same failure and reports it where it matters.
+                    logger.LogError(ex, "Compiling the email templates failed");
+                }
+            }, CancellationToken.None);
         }
     }
 }

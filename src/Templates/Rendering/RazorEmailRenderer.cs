@@ -1,8 +1,4 @@
-using System.Collections;
 using System.Globalization;
-using System.Reflection;
-using System.Runtime;
-using System.Runtime.InteropServices;
 using Markdig;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -40,6 +36,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
     private static readonly RazorLightEngine Engine = new RazorLightEngineBuilder()
         .UseEmbeddedResourcesProject(typeof(RazorEmailRenderer).Assembly, ViewsNamespace)
         .UseMemoryCachingProvider()
+        .ExcludeAssemblies(CompilerReferences.Excluded())
         .Build();
 
     // Compiling the same key twice at once would load two assemblies for it; every template is compiled
@@ -117,93 +114,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
         {
             await Engine.CompileTemplateAsync(key).ConfigureAwait(false);
         }
-
-        CompilerMemoryReleased = ReleaseCompilerMemory();
     }
-
-    /// <summary>Whether <see cref="ReleaseCompilerMemory"/> found RazorLight's reference list (false after an
-    /// upgrade that renamed its internals: nothing breaks, the memory just stays; a test notices).</summary>
-    internal static bool CompilerMemoryReleased { get; private set; }
-
-    /// <summary>
-    /// Gives back what compiling the templates left behind, once every template is compiled.
-    /// </summary>
-    /// <remarks>
-    /// <para>Compiling the five templates with Roslyn takes the process from ~45 MB to ~195 MB resident,
-    /// and most of it stayed for the life of the process (docs/benchmarks.md, "Memory"), measured with
-    /// VmRSS before and after each step:</para>
-    /// <list type="bullet">
-    /// <item>RazorLight's compilation service keeps a <c>MetadataReference</c> to every compile-time
-    /// reference assembly of the host (~360 of them), each holding a copy of that assembly's metadata in
-    /// native memory: ~30 MB, useful only for compiling again. The set of templates is fixed and all of
-    /// them are compiled by now (the class remarks), so the list is emptied. RazorLight has no public
-    /// way to do this; it is a private field of its <c>RoslynCompilationService</c> (2.3.1). Should a
-    /// template ever be compiled again, RazorLight reads the references again (its "options initialised"
-    /// flag is reset with the list), so nothing breaks: it is only slower.</item>
-    /// <item>A compacting, aggressive full GC then hands the heap that Roslyn's compilations grew (and
-    /// the metadata just released, through its finalizers) back to the operating system: ~10 MB of managed
-    /// heap on top.</item>
-    /// <item>glibc keeps freed native memory in its arenas; <c>malloc_trim</c> returns it: ~6 MB.</item>
-    /// </list>
-    /// <para>What remains (~85 MB over the host's own) is Roslyn's and Razor's code: JIT-compiled methods
-    /// and type data, which .NET never unloads outside a collectible load context, and the pages of their
-    /// assemblies. Tried and not kept: <c>TieredPGO</c>/<c>TieredCompilation</c>/<c>TC_QuickJitForLoops</c>
-    /// (within ±4 MB either way), W^X off (no change).</para>
-    /// </remarks>
-    private static bool ReleaseCompilerMemory()
-    {
-        var released = false;
-        try
-        {
-            var handler = typeof(RazorLightEngine).GetField("_handler", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(Engine);
-            var compiler = handler?.GetType().GetProperty("Compiler")?.GetValue(handler);
-            var service = compiler?.GetType().GetField("_compiler", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(compiler);
-            var references = service?.GetType().GetField("metadataReferences", BindingFlags.Instance | BindingFlags.NonPublic);
-            var initialised = service?.GetType().GetField("_optionsInitialized", BindingFlags.Instance | BindingFlags.NonPublic);
-            if (service is not null && references?.GetValue(service) is IList list && initialised?.FieldType == typeof(bool))
-            {
-                list.Clear();
-                initialised.SetValue(service, false);
-                released = true;
-            }
-        }
-        catch (Exception ex) when (ex is MemberAccessException or TargetException or ArgumentException or InvalidOperationException)
-        {
-            // RazorLight's internals moved: keep the references (memory, not correctness).
-        }
-
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers(); // the released metadata frees its native memory in finalizers
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        NativeMemory.Trim();
-        return released;
-    }
-
-    /// <summary>glibc's <c>malloc_trim</c>, where there is one (Linux with glibc); elsewhere nothing.</summary>
-    private static class NativeMemory
-    {
-        public static void Trim()
-        {
-            if (!OperatingSystem.IsLinux())
-            {
-                return;
-            }
-            try
-            {
-                _ = MallocTrim(0);
-            }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-            {
-                // musl and other C libraries: nothing to trim this way.
-            }
-        }
-
-        [DllImport("libc", EntryPoint = "malloc_trim")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        private static extern int MallocTrim(nuint pad);
-    }
-
     /// <summary>What the templates rely on; the messages are for the editor, who will see them in a preview.</summary>
     private static void Validate(EditionEmail email)
     {

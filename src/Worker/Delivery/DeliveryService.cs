@@ -43,6 +43,8 @@ public sealed class DeliveryService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off the start path: the host starts the web server only after every service's start returns.
+        await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
             try

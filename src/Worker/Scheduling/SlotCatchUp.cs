@@ -64,12 +64,14 @@ public sealed class SlotCatchUp(
     }
 }
 
-/// <summary>Runs the catch-up once when the service starts, before the schedules fire.</summary>
+/// <summary>Runs the catch-up once when the service starts, in the background so the pages answer
+/// meanwhile. A schedule firing for the same slot meanwhile is harmless: a slot publishes once.</summary>
 public sealed class SlotCatchUpService(IServiceScopeFactory scopes, DeliverySignal signal, ILogger<SlotCatchUpService> logger)
-    : IHostedService
+    : BackgroundService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken cancellationToken)
     {
+        await Task.Yield();
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -83,6 +85,4 @@ public sealed class SlotCatchUpService(IServiceScopeFactory scopes, DeliverySign
             logger.LogError(ex, "Catching up missed slots failed; the schedules still run");
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
