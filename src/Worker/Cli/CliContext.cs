@@ -36,7 +36,10 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // A command prints its answer, not the service's information logs: appsettings.json sets
+        // the Default level for the service, so the app's own categories are named here.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Newsletter", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Error);
         builder.AddNewsletterCore();
         configure?.Invoke(builder);

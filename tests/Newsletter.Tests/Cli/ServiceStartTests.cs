@@ -63,6 +63,19 @@ public sealed class ServiceStartTests
         Assert.Contains(missing, result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_command_prints_its_answer_and_none_of_the_services_information_logs()
+    {
+        await using var app = TestApp.Create();
+        await app.CreateDatabaseAsync();
+
+        var result = await RunExecutableAsync(app, ["editions"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("weekly-tip", result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("info:", result.Out + result.Error, StringComparison.Ordinal);
+    }
+
     private static void AssertOneProblem(CliResult result, string start)
     {
         Assert.True(result.ExitCode == 2, $"expected exit 2\n{result}");
@@ -74,7 +87,11 @@ public sealed class ServiceStartTests
 
     /// <summary>Runs `dotnet newsletter.dll` in the test's folder with the test's settings (as environment
     /// variables) plus <paramref name="settings"/>; the service is stopped if it ever gets going.</summary>
-    internal static async Task<CliResult> StartServiceAsync(TestApp app, params (string Key, string Value)[] settings)
+    internal static Task<CliResult> StartServiceAsync(TestApp app, params (string Key, string Value)[] settings) =>
+        RunExecutableAsync(app, [], settings);
+
+    /// <summary>Runs <c>dotnet newsletter.dll ARGS…</c> in the test's folder with its settings in the environment.</summary>
+    internal static async Task<CliResult> RunExecutableAsync(TestApp app, string[] args, params (string Key, string Value)[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -84,6 +101,10 @@ public sealed class ServiceStartTests
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "newsletter.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
         foreach (var (key, value) in app.Settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
