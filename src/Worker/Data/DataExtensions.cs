@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -84,9 +85,9 @@ public sealed class DatabasePreparer(
             logger.LogInformation("Database: SQL Server {DataSource}", db.Database.GetDbConnection().DataSource);
         }
 
-        // Asking first is a single read of the history table; MigrateAsync on an up-to-date database also
-        // takes the migration lock and compares the model with the snapshot, the larger part of a command's start.
-        if (o.MigrateOnStart && (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        // MigrateAsync on an up-to-date database still takes the migration lock and compares the model
+        // with the snapshot, the larger part of a command's start; so it runs only when something is pending.
+        if (o.MigrateOnStart && !await IsUpToDateAsync(cancellationToken))
         {
             await db.Database.MigrateAsync(cancellationToken);
         }
@@ -94,6 +95,34 @@ public sealed class DatabasePreparer(
         {
             // WAL lets readers (the CLI, the web pages) work while a send writes; it is a property of the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+    }
+
+    /// <summary>Whether the newest migration this build knows is applied. One read of the history table:
+    /// EF's GetPendingMigrations first builds a model of that table, about a tenth of a command's start
+    /// (docs/benchmarks.md, Start-up).</summary>
+    private async Task<bool> IsUpToDateAsync(CancellationToken cancellationToken)
+    {
+        if (db.Database.GetMigrations().LastOrDefault() is not { } newest)
+        {
+            return true;
+        }
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "SELECT MAX(MigrationId) FROM __EFMigrationsHistory";
+            return await command.ExecuteScalarAsync(cancellationToken) is string applied
+                   && string.CompareOrdinal(applied, newest) >= 0;
+        }
+        catch (DbException)
+        {
+            // No history table: a new database. Anything worse is met again, and reported, by MigrateAsync.
+            return false;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 }
