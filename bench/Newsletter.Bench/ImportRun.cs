@@ -168,7 +168,6 @@ internal static class ImportRun
         ["Delivery:PickupDirectory"] = Path.Combine(work, "pickup"),
         ["Newsletter:PublicBaseUrl"] = "https://news.example.org",
         ["Newsletter:TokenSecret"] = Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 31 + 7)).ToArray()),
-        ["Scheduling:Enabled"] = "false",
     };
 
     private static TableCounts Count(string db)

@@ -53,7 +53,6 @@ internal static class SendRun
             ["Newsletter:Disclaimer"] = "This newsletter shares information for general education only. It is not medical or psychological advice.",
             ["Newsletter:CrisisResources"] = "If you are in crisis, call or text 988 (US) or your local emergency number right now.",
             ["Newsletter:PostalAddress"] = "Steady Ground Newsletter, 100 Example Street, Springfield, USA",
-            ["Scheduling:Enabled"] = "false",
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c => c.SingleLine = true);

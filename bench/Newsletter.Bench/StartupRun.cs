@@ -19,7 +19,10 @@ internal static class StartupRun
     public static async Task<int> RunAsync(BenchOptions o)
     {
         // Full paths: the commands run in the work directory.
-        var published = new Variant("published (ReadyToRun)", Path.GetFullPath(Path.Combine(o.Published, "newsletter")), null);
+        // A composite image beside the app marks scripts/install --self-contained.
+        var composite = File.Exists(Path.Combine(o.Published, "newsletter.r2r.dll"));
+        var published = new Variant(composite ? "published self-contained (composite ReadyToRun)" : "published (ReadyToRun)",
+            Path.GetFullPath(Path.Combine(o.Published, "newsletter")), null);
         var baseline = new Variant("build output (no ReadyToRun)", "dotnet", Path.GetFullPath(Path.Combine(o.Baseline, "newsletter.dll")));
         var work = Path.Combine(o.Work, "startup");
         if (Directory.Exists(work))

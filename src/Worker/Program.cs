@@ -21,7 +21,7 @@ static async Task<int> RunServiceAsync(string[] args, CancellationToken cancella
     builder.AddNewsletterDeliveryService();
     builder.AddNewsletterHttp();
 
-    var app = builder.Build();
+    await using var app = builder.Build();
     app.MapNewsletterEndpoints();
     try
     {

@@ -53,10 +53,7 @@ public sealed record ConfirmView(ConfirmState State, int SubscriberId, IReadOnly
 public sealed record EditionChoice(string Key, SubscriptionStatus? Status);
 
 public sealed record PreferencesView(
-    int SubscriberId, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions)
-{
-    public bool HasActive => Editions.Any(e => e.Status == SubscriptionStatus.Active);
-}
+    int SubscriberId, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions);
 
 public sealed record PreferencesResult(
     IReadOnlyDictionary<string, string> Errors, PreferencesView? View, IReadOnlyList<string> AwaitingConfirmation, LifecycleEmail? Email);

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Options;
-using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Issues;
 
 namespace Newsletter.Worker.Cli;
 

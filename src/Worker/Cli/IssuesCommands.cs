@@ -185,7 +185,7 @@ public static partial class NewsletterCli
     {
         var issueArgument = IssueArgument();
         var output = new Option<FileInfo>("--out") { Description = "Where to write the HTML; the .txt and .eml go beside it.", Required = true };
-        var to = new Option<string>("--to") { Description = "The reader the .eml is addressed to.", DefaultValueFactory = _ => "Sam <sam@example.com>" };
+        var to = new Option<string>("--to") { Description = "The reader the .eml is addressed to.", DefaultValueFactory = _ => "Sam <sam@example.org>" };
         var command = new Command("preview",
             "Render an issue as a reader will get it: the HTML, the plain text and the complete message (.eml, every header included).")
         {
@@ -379,7 +379,9 @@ public static partial class NewsletterCli
             var final = await engine.RunAsync(publication.Id, progress, token);
             await context.Out.WriteLineAsync(
                 $"Done: {final.Sent} sent, {final.Failed} failed, {final.Skipped} skipped of {final.Total}.");
-            return 0;
+            var db = services.GetRequiredService<NewsletterDbContext>();
+            var status = await db.Publications.AsNoTracking().Where(p => p.Id == publication.Id).Select(p => p.Status).FirstAsync(CancellationToken.None);
+            return await SendEndAsync(context, publication.Id, status, token);
         }, ct));
         return command;
     }

@@ -41,7 +41,15 @@ public static partial class NewsletterCli
             await context.Error.WriteLineAsync($"Run '{UsageProblem.CommandPath(parsed.CommandResult)} --help' for usage.");
             return 2;
         }
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error }, cancellationToken);
+        return await parsed.InvokeAsync(new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Error,
+            // On SIGTERM or Ctrl+C the service stops through the host's own handler, as `newsletter` alone does;
+            // a command is cancelled and given time to record the messages in flight (the engine's grace is
+            // 60% of the host's 30 s shutdown time), not the 2 s System.CommandLine allows by default.
+            ProcessTerminationTimeout = parsed.CommandResult.Command.Name == "run" ? null : TimeSpan.FromMinutes(1),
+        }, cancellationToken);
     }
 
     private static Command RunCommand(CliContext context, Func<string[], CancellationToken, Task<int>>? service)

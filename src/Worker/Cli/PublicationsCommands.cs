@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;
 
@@ -45,7 +44,7 @@ public static partial class NewsletterCli
             {
                 query = query.Where(p => p.Edition == key);
             }
-            var list = await query.OrderByDescending(p => p.Id).Take(Math.Max(1, parse.GetValue(limit))).ToListAsync(token);
+            var list = await query.OrderByDescending(p => p.Id).Take(parse.GetValue(limit)).ToListAsync(token);
             if (list.Count == 0)
             {
                 await context.Out.WriteLineAsync("No publications yet.");
@@ -209,9 +208,27 @@ public static partial class NewsletterCli
             var status = await db.Publications.AsNoTracking().Where(p => p.Id == publicationId).Select(p => p.Status).FirstAsync(CancellationToken.None);
             await context.Out.WriteLineAsync(
                 $"Publication {publicationId} is {PublicationControl.Name(status)}: {final}. This process sent {final.SentByThisRun}.");
-            return 0;
+            return await SendEndAsync(context, publicationId, status, token);
         }, ct));
         return command;
+    }
+
+    /// <summary>The exit code of a send from this process: 0 when the publication is complete, or still
+    /// sending only because another sender holds the rest; 1, with the reason and what to do, when it
+    /// stopped first (paused by the error budget, cancelled, stale, or this process interrupted).</summary>
+    internal static async Task<int> SendEndAsync(CliContext context, int publicationId, PublicationStatus status, CancellationToken token)
+    {
+        if (status == PublicationStatus.Completed || (status == PublicationStatus.Sending && !token.IsCancellationRequested))
+        {
+            return 0;
+        }
+        await context.Error.WriteLineAsync(status switch
+        {
+            PublicationStatus.Sending => $"interrupted before every recipient had an outcome; carry on with 'newsletter publications send {publicationId}', or start the service",
+            PublicationStatus.Paused => $"publication {publicationId} was paused before every recipient had an outcome ('newsletter publications show {publicationId}' says why); carry on with 'newsletter publications resume {publicationId}'",
+            _ => $"publication {publicationId} stopped as {PublicationControl.Name(status)} before every recipient had an outcome",
+        });
+        return 1;
     }
 
     private static string Kind(PublicationKind kind) => kind switch

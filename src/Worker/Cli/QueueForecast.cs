@@ -1,8 +1,6 @@
 using System.Globalization;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Issues;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Cli;
 

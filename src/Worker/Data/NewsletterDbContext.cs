@@ -1,8 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Newsletter.Subscribers.Model;
-using Newsletter.Worker.Issues;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Worker.Data;
 

@@ -11,9 +11,6 @@ namespace Newsletter.Worker.Delivery;
 internal sealed class DeliveryClaims(
     string instanceId, IServiceScopeFactory scopes, DeliveryOptions options, TimeProvider time, ILogger logger)
 {
-    /// <summary>Identifies this process's claims: each lease token starts with it.</summary>
-    public string InstanceId => instanceId;
-
     /// <summary>
     /// Claims up to <paramref name="count"/> due deliveries. Candidates are read first, then claimed
     /// by id with the due condition repeated in the UPDATE, so on every provider (SQL Server

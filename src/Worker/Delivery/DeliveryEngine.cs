@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -6,7 +5,6 @@ using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
 using Newsletter.Worker.Links;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Delivery;
 
@@ -49,9 +47,7 @@ public sealed class DeliveryEngine(
     TimeProvider time,
     ILogger<DeliveryEngine> logger)
 {
-    /// <summary>Identifies this process's claims; unique per engine instance.</summary>
-    public string InstanceId => _claims.InstanceId;
-
+    /// <summary>Each lease token starts with this engine's id: machine, process, and a random part.</summary>
     private readonly DeliveryClaims _claims = new(
         $"{Truncate(Environment.MachineName, 40)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}",
         scopes, deliveryOptions.Value, time, logger);

@@ -61,7 +61,12 @@ public sealed class DeliveryService(
                     _running[id] = RunOneAsync(id, stoppingToken);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping: fall through to wait for the engines already running.
+                break;
+            }
+            catch (Exception ex)
             {
                 logger.LogError(ex, "Looking for publications to send failed; trying again shortly");
             }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
-using Newsletter.Worker.Scheduling;
 
 namespace Newsletter.Worker.Publishing;
 

@@ -6,7 +6,7 @@ public sealed class SchedulingOptions
 {
     public const string Section = "Scheduling";
 
-    /// <summary>Run the edition schedules in this process. Off for one-shot commands.</summary>
+    /// <summary>Run the edition schedules in the service. Off where another instance runs them (and in tests).</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>A slot missed while the service was down is still published on start when it is

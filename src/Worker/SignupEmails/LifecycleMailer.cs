@@ -62,9 +62,6 @@ public sealed partial class LifecycleMailer(
     public string InstanceId { get; } =
         $"{(Environment.MachineName.Length > 40 ? Environment.MachineName[..40] : Environment.MachineName)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>Makes the sender look for due emails now rather than at its next poll.</summary>
-    public void Wake() => signal.Notify();
-
     /// <summary>
     /// Completes once no email is due and none is being sent (by any sender on the database), waking
     /// this process's sender whenever something is due. Needs a running sender

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Newsletter.Tests.Infrastructure;
@@ -69,7 +68,7 @@ public sealed class ServiceStartTests
         await using var app = TestApp.Create();
         await app.CreateDatabaseAsync();
 
-        var result = await RunExecutableAsync(app, ["editions"]);
+        var result = await NewsletterProcess.RunAsync(app, ["editions"]);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("weekly-tip", result.Out, StringComparison.Ordinal);
@@ -88,47 +87,5 @@ public sealed class ServiceStartTests
     /// <summary>Runs `dotnet newsletter.dll` in the test's folder with the test's settings (as environment
     /// variables) plus <paramref name="settings"/>; the service is stopped if it ever gets going.</summary>
     internal static Task<CliResult> StartServiceAsync(TestApp app, params (string Key, string Value)[] settings) =>
-        RunExecutableAsync(app, [], settings);
-
-    /// <summary>Runs <c>dotnet newsletter.dll ARGS…</c> in the test's folder with its settings in the environment.</summary>
-    internal static async Task<CliResult> RunExecutableAsync(TestApp app, string[] args, params (string Key, string Value)[] settings)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = app.Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "newsletter.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (key, value) in app.Settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-        start.Environment["Urls"] = "http://127.0.0.1:0";
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key] = value;
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        // A guard against a service that started after all, not a timing assertion.
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail($"the service did not stop on its own\n{await output}\n{await error}");
-        }
-        return new CliResult(process.ExitCode, await output, await error);
-    }
+        NewsletterProcess.RunAsync(app, [], settings);
 }

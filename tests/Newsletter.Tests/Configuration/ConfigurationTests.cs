@@ -124,14 +124,4 @@ public sealed class ConfigurationTests
     }
 
     private static (string, EditionFormat, string, string) Describe(EditionOptions e) => (e.DisplayName, e.Format, e.Schedule, e.TimeZone);
-
-    private static IEnumerable<Exception> Flatten(Exception ex)
-    {
-        yield return ex;
-        var inner = ex is AggregateException aggregate ? aggregate.InnerExceptions : ex.InnerException is { } i ? [i] : [];
-        foreach (var child in inner.SelectMany(Flatten))
-        {
-            yield return child;
-        }
-    }
 }

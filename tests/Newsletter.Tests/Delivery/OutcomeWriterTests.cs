@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 

@@ -1,6 +1,5 @@
 using MimeKit;
 using Newsletter.Templates.Rendering;
-using Newsletter.Tests.Delivery;
 using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Delivery;

@@ -1,9 +1,7 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Newsletter.Tests.Infrastructure;
+using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Delivery;
 
@@ -15,6 +13,9 @@ namespace Newsletter.Tests.Delivery;
 public sealed partial class ProcessTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    // The test's host has already migrated the file; children start quicker without checking again.
+    private static readonly (string, string) MigratedAlready = ("Database__MigrateOnStart", "false");
 
     [Fact]
     public async Task A_sender_killed_mid_send_leaves_nobody_out_once_a_second_one_runs_and_duplicates_stay_within_one_per_connection()
@@ -28,7 +29,7 @@ public sealed partial class ProcessTests
         await world.AddSubscribersAsync(recipients);
         var publicationId = await world.PublishAsync();
 
-        using (var first = NewsletterProcess.Start(world.App, "publications", "send", $"{publicationId}"))
+        using (var first = NewsletterProcess.Start(world.App, ["publications", "send", $"{publicationId}"], MigratedAlready))
         {
             await world.Smtp.WaitForMessagesAsync(40, Patience);
             first.Kill(); // SIGKILL: no shutdown, claims held, possibly a message mid-flight
@@ -37,7 +38,7 @@ public sealed partial class ProcessTests
         Assert.True(beforeSecond < recipients, "the first sender was killed mid-send");
 
         world.App.Set("Delivery:MessagesPerSecond", null);
-        using var second = NewsletterProcess.Start(world.App, "publications", "send", $"{publicationId}");
+        using var second = NewsletterProcess.Start(world.App, ["publications", "send", $"{publicationId}"], MigratedAlready);
         Assert.True(await second.WaitForExitAsync(Patience) == 0, second.Output);
 
         var received = world.ReceivedCounts();
@@ -60,8 +61,8 @@ public sealed partial class ProcessTests
         // The server stays down until both senders are up and trying, so that they share the work.
         await world.Smtp.StopAsync();
 
-        using var a = NewsletterProcess.Start(world.App, "publications", "send", $"{publicationId}");
-        using var b = NewsletterProcess.Start(world.App, "publications", "send", $"{publicationId}");
+        using var a = NewsletterProcess.Start(world.App, ["publications", "send", $"{publicationId}"], MigratedAlready);
+        using var b = NewsletterProcess.Start(world.App, ["publications", "send", $"{publicationId}"], MigratedAlready);
         await a.WaitForOutputAsync("cannot open an SMTP session", Patience);
         await b.WaitForOutputAsync("cannot open an SMTP session", Patience);
         await world.Smtp.RestartAsync();
@@ -80,6 +81,42 @@ public sealed partial class ProcessTests
         Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
     }
 
+    [Fact]
+    public async Task A_sender_stopped_with_SIGTERM_records_the_message_in_flight_and_exits_1_saying_how_to_carry_on()
+    {
+        const int recipients = 50;
+        const int slowOne = 10;
+        var rcpts = 0;
+        using var inFlight = new SemaphoreSlim(0);
+        // The server answers the 10th recipient slowly, so the stop arrives while its message is in flight,
+        // for longer than System.CommandLine's default 2 s.
+        await using var world = await DeliveryWorld.StartAsync(SmtpScript.ForRecipients((_, _) =>
+        {
+            if (Interlocked.Increment(ref rcpts) == slowOne)
+            {
+                inFlight.Release();
+                Thread.Sleep(TimeSpan.FromSeconds(4));
+            }
+            return SmtpReplyDecision.Accept;
+        }), configure: app => app.Set("Delivery:Connections", "1"));
+        await world.AddSubscribersAsync(recipients);
+        var publicationId = await world.PublishAsync();
+
+        using var sender = NewsletterProcess.Start(world.App, ["publications", "send", $"{publicationId}"], MigratedAlready);
+        Assert.True(await inFlight.WaitAsync(Patience), sender.Output);
+        sender.Terminate();
+        var exitCode = await sender.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{sender.Output}");
+        Assert.Contains($"interrupted before every recipient had an outcome; carry on with 'newsletter publications send {publicationId}'",
+            sender.Output, StringComparison.Ordinal);
+        Assert.Equal(slowOne, world.Smtp.Messages.Count);
+        var deliveries = await world.DeliveriesAsync(publicationId);
+        Assert.Equal(slowOne, deliveries.Count(d => d.Status == DeliveryStatus.Sent));
+        Assert.Equal(recipients - slowOne, deliveries.Count(d => d.Status == DeliveryStatus.Pending));
+        Assert.Equal(PublicationStatus.Sending, (await world.PublicationAsync(publicationId)).Status);
+    }
+
     private static int SentByThisProcess(string output)
     {
         var match = SentHere().Match(output);
@@ -89,130 +126,4 @@ public sealed partial class ProcessTests
 
     [GeneratedRegex(@"This process sent (\d+)\.")]
     private static partial Regex SentHere();
-}
-
-/// <summary>The built <c>newsletter</c> app (src/Worker/bin/…/newsletter.dll) run with <c>dotnet</c> as a child
-/// process, configured through environment variables from the test's settings.</summary>
-internal sealed class NewsletterProcess : IDisposable
-{
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly object _gate = new();
-
-    private NewsletterProcess(Process process)
-    {
-        _process = process;
-    }
-
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static string AppPath => Path.Combine(TestData.RepositoryRoot, "src", "Worker", "bin", Configuration, "net10.0", "newsletter.dll");
-
-    public static NewsletterProcess Start(TestApp app, params string[] args)
-    {
-        Assert.True(File.Exists(AppPath), $"the app is not built at {AppPath}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = app.Directory,
-        };
-        start.ArgumentList.Add(AppPath);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (key, value) in app.Settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-        // The test's host has already migrated the file; children start quicker without checking again.
-        start.Environment["Database__MigrateOnStart"] = "false";
-        var process = new Process { StartInfo = start };
-        var child = new NewsletterProcess(process);
-        process.OutputDataReceived += (_, e) => child.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => child.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return child;
-    }
-
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_gate)
-        {
-            _output.Append(System.Globalization.CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds:0.00}s] ").AppendLine(line);
-        }
-    }
-
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
-    {
-        try
-        {
-            await Poll.UntilAsync(() => Output.Contains(text, StringComparison.Ordinal) || _process.HasExited,
-                $"the child process printed '{text}'", timeout);
-        }
-        catch (Xunit.Sdk.XunitException ex)
-        {
-            Assert.Fail($"{ex.Message}; it printed:\n{Output}");
-        }
-    }
-
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Kill();
-            Assert.Fail($"the child process did not finish within {timeout}:\n{Output}");
-        }
-        return _process.ExitCode;
-    }
-
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        if (Environment.GetEnvironmentVariable("NEWSLETTER_TEST_LOGS") is { Length: > 0 } dir)
-        {
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, $"child-{_process.Id}.log"), Output);
-        }
-        _process.Dispose();
-    }
 }

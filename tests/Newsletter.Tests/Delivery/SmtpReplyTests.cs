@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Delivery;
 

@@ -13,7 +13,6 @@ using Microsoft.Extensions.Time.Testing;
 using MimeKit;
 using Newsletter.Subscribers.Model;
 using Newsletter.Subscribers.Tokens;
-using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.SignupEmails;
 

@@ -155,9 +155,7 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>Runs <c>newsletter ARGS…</c> in-process with this test's configuration and captures its output.</summary>
     public async Task<CliResult> RunCliAsync(params string[] args)
     {
-        // Synchronized and never disposed: `issues send-now` reports progress through Progress<T>,
-        // whose callbacks run on the thread pool and can still arrive after the command returned
-        // (see Send_now_has_written_all_its_progress_when_it_returns in Foundation/EndToEndSmtpTests).
+        // Synchronized: a send's progress and the engine's log lines may be written from several threads.
         var outputText = new StringWriter();
         var errorText = new StringWriter();
         var output = TextWriter.Synchronized(outputText);

@@ -3,7 +3,6 @@ using MimeKit;
 using Newsletter.Tests.Cli;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Scheduling;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Newsletter.Templates.Rendering;
 using Newsletter.Tests.Delivery;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Tests.Templates;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;

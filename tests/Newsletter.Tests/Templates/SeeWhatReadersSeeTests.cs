@@ -86,7 +86,7 @@ public sealed class SeeWhatReadersSeeTests
         var raw = await File.ReadAllBytesAsync(Path.ChangeExtension(html, ".eml"));
         var message = MessageKit.Parse(raw);
         Assert.Equal("Fact of the Week: sleep and mood talk to each other", message.Subject);
-        Assert.Equal("sam@example.com", Assert.Single(message.To.Mailboxes).Address);
+        Assert.Equal("sam@example.org", Assert.Single(message.To.Mailboxes).Address);
         Assert.IsType<MultipartAlternative>(message.Body);
         var headers = MessageKit.HeaderLines(raw);
         foreach (var name in new[] { "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Message-ID", "Date" })

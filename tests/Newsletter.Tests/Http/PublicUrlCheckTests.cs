@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Http;
 
-namespace Newsletter.Tests.Cli;
+namespace Newsletter.Tests.Http;
 
 /// <summary>The service warns when Newsletter:PublicBaseUrl, the base of every link in an email,
 /// cannot reach it or is plain http outside Development; it never stops for it (a proxy may be in front).</summary>
@@ -32,43 +31,12 @@ public sealed class PublicUrlCheckTests
     public async Task The_running_service_logs_the_warning_and_keeps_running()
     {
         await using var app = TestApp.Create();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = app.Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "newsletter.dll"));
-        foreach (var (key, value) in app.Settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-        start.Environment["Urls"] = "http://127.0.0.1:0";
-        using var process = Process.Start(start)!;
-        _ = process.StandardError.ReadToEndAsync();
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var seen = new List<string>();
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync(guard.Token) is { } line)
-            {
-                seen.Add(line);
-                if (line.Contains("Newsletter:PublicBaseUrl is https://news.example.org, but this service listens on http://127.0.0.1:", StringComparison.Ordinal))
-                {
-                    break;
-                }
-            }
-            Assert.False(process.HasExited, "the warning stopped the service\n" + string.Join('\n', seen));
-            Assert.Contains(seen, l => l.Contains("Newsletter:PublicBaseUrl is https://news.example.org", StringComparison.Ordinal));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
+        using var service = NewsletterProcess.Start(app, []);
+
+        await service.WaitForOutputAsync(
+            "Newsletter:PublicBaseUrl is https://news.example.org, but this service listens on http://127.0.0.1:", TimeSpan.FromMinutes(2));
+
+        Assert.Contains("Newsletter:PublicBaseUrl is https://news.example.org", service.StandardOutput, StringComparison.Ordinal);
+        Assert.False(service.HasExited, "the warning stopped the service\n" + service.Output);
     }
 }
