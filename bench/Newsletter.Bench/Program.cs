@@ -309,6 +309,19 @@ namespace Newsletter.Bench
 
     internal static class Machine
     {
+        /// <summary>The checkout the benchmark was built in (the folder holding Newsletter.sln).</summary>
+        public static string RepositoryRoot()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+            throw new InvalidOperationException("Newsletter.sln not found above the benchmark");
+        }
+
         public static string Describe()
         {
             var cpu = File.Exists("/proc/cpuinfo")

@@ -181,7 +181,7 @@ internal static class SendRun
     /// its HTML is about <paramref name="targetBytes"/>; returns the issue's id and its HTML size.</summary>
     private static async Task<(int Id, int HtmlBytes)> QueuePaddedIssueAsync(IServiceProvider services, string edition, int targetBytes)
     {
-        var sample = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "samples", "issues", edition + ".md"));
+        var sample = await File.ReadAllTextAsync(Path.Combine(Machine.RepositoryRoot(), "samples", "issues", edition + ".md"));
         var editions = services.GetRequiredService<IOptions<EditionsOptions>>().Value;
         var renderer = services.GetRequiredService<IEmailRenderer>();
         await using var scope = services.CreateAsyncScope();
@@ -349,18 +349,6 @@ internal static class SendRun
         })));
         micros["MailKit send, prebuilt message (µs wall per message, all connections)"] = clock.Elapsed.TotalMicroseconds / (connections * perConnection);
         return micros;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Newsletter.sln not found above the benchmark");
     }
 
     /// <summary>Samples this process's RSS every 100 ms while alive.</summary>

@@ -34,7 +34,7 @@ internal static class StartupRun
         Console.WriteLine($"Machine: {machine}");
 
         // A small database, as an editor has it: three subscribers, two queued issues.
-        var samples = Path.Combine(RepositoryRoot(), "samples", "issues");
+        var samples = Path.Combine(Machine.RepositoryRoot(), "samples", "issues");
         for (var i = 1; i <= 3; i++)
         {
             await published.RunAsync(work, ["subscribers", "add", $"reader{i}@example.org", "--name", $"Reader {i}", "--confirmed"]);
@@ -153,17 +153,5 @@ internal static class StartupRun
                 await p.WaitForExitAsync();
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Newsletter.sln not found above the benchmark");
     }
 }

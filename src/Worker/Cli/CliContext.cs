@@ -46,19 +46,19 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         // Options are validated here, as the service validates them at start.
         if (StartupProblems.ValidateOptions(host.Services) is { } invalid)
         {
-            return await FailAsync(invalid);
+            return StartupProblems.Print(invalid, Error);
         }
         var file = DatabaseLocation.SqliteFile(host.Services);
         var existed = file is null || File.Exists(file);
         if (!existed && use == DatabaseUse.Existing)
         {
-            return await FailAsync([$"There is no database at {file}. Run newsletter from the folder that holds data/newsletter.db, " +
-                                    $"or set ConnectionStrings__Newsletter=\"Data Source=/full/path/to/newsletter.db\"."]);
+            return StartupProblems.Print([$"There is no database at {file}. Run newsletter from the folder that holds data/newsletter.db, " +
+                                           $"or set ConnectionStrings__Newsletter=\"Data Source=/full/path/to/newsletter.db\"."], Error);
         }
         if (await StartupProblems.PrepareDatabaseAsync(host.Services,
                 () => host.Services.PrepareNewsletterAsync(warmUpTemplates: false, cancellationToken)) is { } unusable)
         {
-            return await FailAsync(unusable);
+            return StartupProblems.Print(unusable, Error);
         }
         if (!existed)
         {
@@ -72,17 +72,8 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         catch (Exception ex) when (StartupProblems.Describe(ex) is { } lines)
         {
             // Options read only when first needed (a transport, a DKIM key) are checked here.
-            return await FailAsync(lines);
+            return StartupProblems.Print(lines, Error);
         }
-    }
-
-    private async Task<int> FailAsync(IEnumerable<string> lines)
-    {
-        foreach (var line in lines)
-        {
-            await Error.WriteLineAsync(line);
-        }
-        return 2;
     }
 
     public static EditionSchedule Schedule(IServiceProvider services, string edition) =>
@@ -96,22 +87,4 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
             ? null
             : $"--edition: unknown edition '{key}'{UsageProblem.Suggest(key, editions.Keys)} (known editions: {string.Join(", ", editions.Keys)})";
     }
-}
-
-/// <summary>Where the configured database is, known before it is opened.</summary>
-public static class DatabaseLocation
-{
-    /// <summary>The SQLite file's full path; null for SQL Server or an in-memory database.</summary>
-    public static string? SqliteFile(IServiceProvider services)
-    {
-        if (services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.SqlServer)
-        {
-            return null;
-        }
-        var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(DataExtensions.ConnectionStringName);
-        return DataExtensions.SqliteFilePath(connectionString ?? DataExtensions.DefaultSqliteConnectionString);
-    }
-
-    public static string Describe(IServiceProvider services) =>
-        SqliteFile(services) is { } file ? $"the SQLite database {file}" : "the configured database";
 }

@@ -198,7 +198,7 @@ public static partial class NewsletterCli
             {
                 return 1;
             }
-            if (!MailboxAddress.TryParse(parse.GetRequiredValue(to), out var reader) || MessageFactory.OneLine(reader.Address) != reader.Address)
+            if (Mailbox(parse.GetRequiredValue(to)) is not { } reader)
             {
                 await context.Error.WriteLineAsync($"--to: '{parse.GetRequiredValue(to)}' is not an email address");
                 return 2;
@@ -246,7 +246,7 @@ public static partial class NewsletterCli
                 return 1;
             }
             var address = parse.GetRequiredValue(to).Trim();
-            if (!MailboxAddress.TryParse(address, out var parsed) || parsed.Address != address || !address.Contains('@', StringComparison.Ordinal))
+            if (Mailbox(address)?.Address != address)
             {
                 await context.Error.WriteLineAsync($"--to: '{address}' is not a single email address (e.g. editor@example.org)");
                 return 2;
@@ -385,4 +385,11 @@ public static partial class NewsletterCli
         }, ct));
         return command;
     }
+
+    /// <summary>One mailbox from --to ("Sam &lt;sam@example.org&gt;" or a bare address); null when it is not exactly one.</summary>
+    private static MailboxAddress? Mailbox(string value) =>
+        MailboxAddress.TryParse(value.Trim(), out var mailbox) && MessageFactory.OneLine(mailbox.Address) == mailbox.Address
+        && mailbox.Address.Contains('@', StringComparison.Ordinal)
+            ? mailbox
+            : null;
 }

@@ -10,7 +10,7 @@ internal sealed record ForecastSlot(DateTimeOffset? Slot, string? Reason);
 /// <summary>
 /// Plays the publisher's rule forward over an edition's coming slots: at each slot the issue pinned
 /// to that day (send_on) goes out, else the head of the queue (oldest first); a slot that already has
-/// a publication takes nothing. It predicts, so it must follow <see cref="Publishing.Publisher"/>.
+/// a publication takes nothing. It must follow <see cref="Publishing.Publisher"/>; a test holds the two together.
 /// </summary>
 internal static class QueueForecast
 {

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Cli;
 
@@ -59,12 +60,12 @@ public static partial class StartupProblems
         _ => Settings(ex),
     };
 
-    /// <summary>Prints the lines to standard error and gives the exit code for a configuration error.</summary>
-    public static int Print(IEnumerable<string> lines)
+    /// <summary>Prints the lines (to standard error unless told) and gives the exit code for a configuration error.</summary>
+    public static int Print(IEnumerable<string> lines, TextWriter? error = null)
     {
         foreach (var line in lines)
         {
-            Console.Error.WriteLine(line);
+            (error ?? Console.Error).WriteLine(line);
         }
         return 2;
     }

@@ -34,7 +34,8 @@ public static class DataExtensions
         return builder;
     }
 
-    private static string? ConnectionString(IServiceProvider services) =>
+    /// <summary>The configured connection string, as the DbContext registration reads it.</summary>
+    internal static string? ConnectionString(IServiceProvider services) =>
         services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName);
 
     /// <summary>The full path of the SQLite file a connection string names (relative to the working

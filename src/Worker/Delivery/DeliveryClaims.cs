@@ -153,3 +153,15 @@ internal sealed class DeliveryClaims(
         }
     }
 }
+
+/// <summary>Names a process's claims (deliveries, sign-up emails): each lease token starts with it, so
+/// whose a claim is can be read from the row.</summary>
+internal static class InstanceId
+{
+    /// <summary>"machine:pid:random", the machine name cut to 40 characters.</summary>
+    public static string New()
+    {
+        var machine = Environment.MachineName;
+        return $"{(machine.Length > 40 ? machine[..40] : machine)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    }
+}

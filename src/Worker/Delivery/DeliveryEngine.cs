@@ -16,23 +16,10 @@ namespace Newsletter.Worker.Delivery;
 /// while a <see cref="RunMonitor"/> watches the publication's status, errors and progress.
 /// </summary>
 /// <remarks>
-/// <para>Delivery checkpoints, in order, for each message:</para>
-/// <list type="number">
-/// <item>Claimed (status Claimed, lease token and expiry). A crash here returns the row to the pool
-/// when the lease expires; nobody was mailed. A live sender renews its lease while it works.</item>
-/// <item>Re-checked: a recipient who unsubscribed or was suppressed since the snapshot is recorded
-/// as skipped and not mailed.</item>
-/// <item>Handed to the server.</item>
-/// <item>The server's reply recorded (accepted / retry / failed), durably, before this connection sends
-/// anything else. A crash between 3 and 4 is the only way a message goes out twice, so after a hard
-/// crash there is at most one duplicate per connection that was mid-message.</item>
-/// <item>Filed: the batch's accepted rows become Sent when the batch ends (an accepted row is still
-/// Claimed, with CompletedAt set, until then: never claimed again; after a crash it is filed once
-/// its lease expires). See <see cref="OutcomeWriter.AcceptAsync"/>.</item>
-/// </list>
-/// <para>Graceful shutdown: the token stops new messages at once; a message already handed to the
-/// server gets until the hard stop (part of the host's shutdown timeout) to be answered and recorded;
-/// claims not yet attempted go straight back to the pool.</para>
+/// Each message passes five checkpoints: claimed, re-checked, handed to the server, reply recorded,
+/// filed; docs/delivery.md says what a crash at each leaves (at most one duplicate per connection
+/// that was mid-message). A graceful stop ends new messages at once and gives those in flight part of
+/// the host's shutdown time to be answered and recorded.
 /// </remarks>
 public sealed class DeliveryEngine(
     IServiceScopeFactory scopes,
@@ -47,10 +34,7 @@ public sealed class DeliveryEngine(
     TimeProvider time,
     ILogger<DeliveryEngine> logger)
 {
-    /// <summary>Each lease token starts with this engine's id: machine, process, and a random part.</summary>
-    private readonly DeliveryClaims _claims = new(
-        $"{Truncate(Environment.MachineName, 40)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}",
-        scopes, deliveryOptions.Value, time, logger);
+    private readonly DeliveryClaims _claims = new(InstanceId.New(), scopes, deliveryOptions.Value, time, logger);
 
     private readonly OutcomeRecorder _outcomes = new(deliveryOptions.Value, time, logger);
 
@@ -380,5 +364,4 @@ public sealed class DeliveryEngine(
         }
     }
 
-    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 }

@@ -47,7 +47,8 @@ public sealed class IssueQueue(
             return new QueueResult(null, [pinnedProblem.Format(path)]);
         }
 
-        if (!allowDuplicate && await FindQueuedTwinAsync(ToIssue(parsed, path), cancellationToken) is { } twin)
+        var issue = ToIssue(parsed, path);
+        if (!allowDuplicate && await FindQueuedTwinAsync(issue, cancellationToken) is { } twin)
         {
             return new QueueResult(null,
                 [$"{path}: this issue is already queued as issue {twin} (same edition, subject, front matter and body); to queue it a second time, add --allow-duplicate"]);
@@ -59,7 +60,6 @@ public sealed class IssueQueue(
             return new QueueResult(null, renderProblems);
         }
 
-        var issue = ToIssue(parsed, path);
         issue.QueuedAt = time.GetUtcNow().UtcDateTime;
         db.Issues.Add(issue);
         await db.SaveChangesAsync(cancellationToken);

@@ -59,8 +59,7 @@ public sealed partial class LifecycleMailer(
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Identifies this process's claims.</summary>
-    public string InstanceId { get; } =
-        $"{(Environment.MachineName.Length > 40 ? Environment.MachineName[..40] : Environment.MachineName)}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    public string InstanceId { get; } = Delivery.InstanceId.New();
 
     /// <summary>
     /// Completes once no email is due and none is being sent (by any sender on the database), waking

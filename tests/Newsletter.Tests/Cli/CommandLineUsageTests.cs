@@ -11,14 +11,12 @@ public sealed class CommandLineUsageTests
     private static async Task<(CliResult Result, bool ServiceStarted)> RunAsync(TestApp app, params string[] args)
     {
         var started = false;
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await NewsletterCli.RunAsync(args, app.ConfigureCli, output, error, service: (_, _) =>
+        var result = await app.RunCliAsync(args, service: (_, _) =>
         {
             started = true;
             return Task.FromResult(0);
         });
-        return (new CliResult(exit, output.ToString(), error.ToString()), started);
+        return (result, started);
     }
 
     [Theory]

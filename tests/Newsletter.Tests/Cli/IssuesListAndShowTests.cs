@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Cli;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Cli;
 
@@ -14,17 +16,7 @@ public sealed class IssuesListAndShowTests
     // Monday 4 January 2027, noon UTC. Tip of the Week goes out Thursdays 09:00 New York (14:00 UTC).
     private static readonly DateTimeOffset Monday = new(2027, 1, 4, 12, 0, 0, TimeSpan.Zero);
 
-    private static async Task<CliResult> RunAtAsync(TestApp app, DateTimeOffset now, params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await NewsletterCli.RunAsync(args, b =>
-        {
-            app.ConfigureCli(b);
-            b.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(now));
-        }, output, error);
-        return new CliResult(exit, output.ToString(), error.ToString());
-    }
+    private static Task<CliResult> RunAtAsync(TestApp app, DateTimeOffset now, params string[] args) => app.RunCliAsync(args, now);
 
     private static async Task<int> QueueTipAsync(TestApp app, string subject, params string[] frontMatter)
     {
@@ -58,6 +50,30 @@ public sealed class IssuesListAndShowTests
         var order = new[] { "First in the queue", "Pinned to the fourteenth", "Second in the queue", "Third in the queue" }
             .Select(s => list.Out.IndexOf(s, StringComparison.Ordinal)).ToList();
         Assert.Equal(order.Order(), order);
+    }
+
+    [Fact]
+    public async Task The_publisher_takes_at_each_slot_the_issue_the_list_forecast_for_it()
+    {
+        await using var app = TestApp.Create();
+        string[] subjects = ["First in the queue", "Pinned to the fourteenth", "Second in the queue", "Third in the queue"];
+        await QueueTipAsync(app, subjects[0]);
+        await QueueTipAsync(app, subjects[1], "send_on: 2027-01-14");
+        await QueueTipAsync(app, subjects[2]);
+        await QueueTipAsync(app, subjects[3]);
+        var list = await RunAtAsync(app, Monday, "issues", "list");
+        using var host = app.BuildHost();
+
+        // The forecast replays the publisher's rule; this holds the two together.
+        foreach (var (subject, slot) in subjects.Zip([7, 14, 21, 28], (s, day) => (s, new DateTimeOffset(2027, 1, day, 14, 0, 0, TimeSpan.Zero))))
+        {
+            Assert.Contains($"Thu {slot:yyyy-MM-dd} 09:00 America/New_York", LineOf(list, subject), StringComparison.Ordinal);
+            await using var scope = host.Services.CreateAsyncScope();
+            var published = await scope.ServiceProvider.GetRequiredService<Publisher>()
+                .PublishSlotAsync("weekly-tip", slot, PublicationKind.Scheduled);
+            var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
+            Assert.Equal(subject, await db.Issues.Where(i => i.Id == published.Publication!.IssueId).Select(i => i.Subject).SingleAsync());
+        }
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Newsletter.Worker;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Data;
@@ -153,14 +154,26 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     /// <summary>Runs <c>newsletter ARGS…</c> in-process with this test's configuration and captures its output.</summary>
-    public async Task<CliResult> RunCliAsync(params string[] args)
+    public Task<CliResult> RunCliAsync(params string[] args) => RunCliAsync(args, now: null);
+
+    /// <summary>Runs <c>newsletter ARGS…</c> in-process with the clock at <paramref name="now"/> (when given), and
+    /// <paramref name="service"/> as what <c>run</c> starts (when given; otherwise <c>run</c> is refused).</summary>
+    public async Task<CliResult> RunCliAsync(
+        string[] args, DateTimeOffset? now = null, Func<string[], CancellationToken, Task<int>>? service = null)
     {
         // Synchronized: a send's progress and the engine's log lines may be written from several threads.
         var outputText = new StringWriter();
         var errorText = new StringWriter();
         var output = TextWriter.Synchronized(outputText);
         var error = TextWriter.Synchronized(errorText);
-        var exit = await NewsletterCli.RunAsync(args, ConfigureCli, output, error);
+        var exit = await NewsletterCli.RunAsync(args, b =>
+        {
+            ConfigureCli(b);
+            if (now is { } at)
+            {
+                b.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(at));
+            }
+        }, output, error, service: service);
         // The synchronized writers lock on themselves (MethodImplOptions.Synchronized).
         lock (output)
         {

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+
+namespace Newsletter.Worker.Data;
+
+/// <summary>Where the configured database is, known before it is opened.</summary>
+public static class DatabaseLocation
+{
+    /// <summary>The SQLite file's full path; null for SQL Server or an in-memory database.</summary>
+    public static string? SqliteFile(IServiceProvider services)
+    {
+        if (services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.SqlServer)
+        {
+            return null;
+        }
+        return DataExtensions.SqliteFilePath(DataExtensions.ConnectionString(services) ?? DataExtensions.DefaultSqliteConnectionString);
+    }
+
+    public static string Describe(IServiceProvider services) =>
+        SqliteFile(services) is { } file ? $"the SQLite database {file}" : "the configured database";
+}
