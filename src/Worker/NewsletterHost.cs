@@ -4,6 +4,7 @@ using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
+using Newsletter.Worker.Editors;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Links;
 using Newsletter.Worker.Publishing;
@@ -26,6 +27,7 @@ public static class NewsletterHost
         builder.AddNewsletterSignupEmails();
         builder.AddNewsletterIssues();
         builder.AddNewsletterPublishing();
+        builder.AddNewsletterEditors();
         return builder;
     }
 

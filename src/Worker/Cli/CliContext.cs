@@ -1,6 +1,9 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
+using Newsletter.Worker.Editors;
 
 namespace Newsletter.Worker.Cli;
 
@@ -14,6 +17,10 @@ internal enum DatabaseUse
     MayCreate,
 }
 
+/// <summary>A command that changes something: recorded in the audit log (the command and, unless
+/// <paramref name="WithArguments"/> is false, its arguments) when it succeeds, or always with <paramref name="EvenIfStopped"/>.</summary>
+internal sealed record Audited(ParseResult Parse, bool WithArguments = true, bool EvenIfStopped = false);
+
 /// <summary>Builds the host a command runs in, and carries its output writers.</summary>
 internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, TextWriter output, TextWriter error)
 {
@@ -24,7 +31,8 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
     /// <summary>Builds the host, validates configuration, prepares the database, then runs
     /// <paramref name="action"/> in a scope. Expected failures are printed in one line each (exit 2), not thrown.</summary>
     public async Task<int> RunAsync(
-        Func<IServiceProvider, CancellationToken, Task<int>> action, CancellationToken cancellationToken, DatabaseUse use = DatabaseUse.Existing)
+        Func<IServiceProvider, CancellationToken, Task<int>> action, CancellationToken cancellationToken, DatabaseUse use = DatabaseUse.Existing,
+        Audited? audit = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -67,13 +75,28 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         await using var scope = host.Services.CreateAsyncScope();
         try
         {
-            return await action(scope.ServiceProvider, cancellationToken);
+            var exitCode = await action(scope.ServiceProvider, cancellationToken);
+            if (audit is not null && (exitCode == 0 || audit.EvenIfStopped))
+            {
+                await RecordAsync(scope.ServiceProvider, audit, exitCode);
+            }
+            return exitCode;
         }
         catch (Exception ex) when (StartupProblems.Describe(ex) is { } lines)
         {
             // Options read only when first needed (a transport, a DKIM key) are checked here.
             return StartupProblems.Print(lines, Error);
         }
+    }
+
+    private static async Task RecordAsync(IServiceProvider services, Audited audit, int exitCode)
+    {
+        var action = UsageProblem.CommandPath(audit.Parse.CommandResult)["newsletter ".Length..];
+        var arguments = audit.WithArguments
+            ? string.Join(' ', audit.Parse.Tokens.Where(t => t.Type != TokenType.Command).Select(t => t.Value))
+            : null;
+        await services.GetRequiredService<AuditLog>().RecordAsync(AuditLog.CommandLine, action, arguments,
+            exitCode == 0 ? null : $"exit {exitCode}", CancellationToken.None);
     }
 
     public static EditionSchedule Schedule(IServiceProvider services, string edition) =>

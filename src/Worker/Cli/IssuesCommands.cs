@@ -54,7 +54,7 @@ public static partial class NewsletterCli
             await context.Error.WriteLineAsync(
                 $"Queued issue {issue.Id} for {issue.Edition}: \"{issue.Subject}\"" + (issue.SendOn is { } d ? $" (pinned to {d:yyyy-MM-dd})" : ""));
             return 0;
-        }, ct, DatabaseUse.MayCreate));
+        }, ct, DatabaseUse.MayCreate, audit: new(parse)));
         return command;
     }
 
@@ -350,7 +350,7 @@ public static partial class NewsletterCli
                 ? $"there is no issue {parse.GetValue(id)}"
                 : $"issue {issue.Id} is {issue.Status.ToString().ToLowerInvariant()}, not queued; nothing changed");
             return 1;
-        }, ct));
+        }, ct, audit: new(parse)));
         return command;
     }
 
@@ -382,7 +382,7 @@ public static partial class NewsletterCli
             var db = services.GetRequiredService<NewsletterDbContext>();
             var status = await db.Publications.AsNoTracking().Where(p => p.Id == publication.Id).Select(p => p.Status).FirstAsync(CancellationToken.None);
             return await SendEndAsync(context, publication.Id, status, token);
-        }, ct));
+        }, ct, audit: new(parse, EvenIfStopped: true)));
         return command;
     }
 

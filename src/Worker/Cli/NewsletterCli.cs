@@ -32,6 +32,8 @@ public static partial class NewsletterCli
             IssuesCommand(context),
             PublicationsCommand(context),
             SubscribersCommand(context),
+            EditorsCommand(context),
+            AuditCommand(context),
         };
         var parsed = root.Parse(args);
         // Help wins over any other problem on the line, and never starts anything.

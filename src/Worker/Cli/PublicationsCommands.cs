@@ -175,7 +175,7 @@ public static partial class NewsletterCli
             var result = await act(services.GetRequiredService<PublicationControl>(), parse.GetValue(id), token);
             await (result.Changed ? context.Out : context.Error).WriteLineAsync(result.Message);
             return result.Changed ? 0 : 1;
-        }, ct));
+        }, ct, audit: new(parse)));
         return command;
     }
 
@@ -209,7 +209,7 @@ public static partial class NewsletterCli
             await context.Out.WriteLineAsync(
                 $"Publication {publicationId} is {PublicationControl.Name(status)}: {final}. This process sent {final.SentByThisRun}.");
             return await SendEndAsync(context, publicationId, status, token);
-        }, ct));
+        }, ct, audit: new(parse, EvenIfStopped: true)));
         return command;
     }
 

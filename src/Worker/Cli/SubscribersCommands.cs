@@ -11,6 +11,7 @@ using Newsletter.Subscribers.Model;
 using Newsletter.Subscribers.PersonalData;
 using Newsletter.Subscribers.Suppressions;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Editors;
 
 namespace Newsletter.Worker.Cli;
 
@@ -53,7 +54,7 @@ public static partial class NewsletterCli
             await context.Out.WriteLineAsync(
                 $"Added {s.Email} (id {s.Id}, {s.Status.ToString().ToLowerInvariant()}) to {string.Join(", ", s.Subscriptions.Select(x => x.Edition))}");
             return 0;
-        }, ct, DatabaseUse.MayCreate));
+        }, ct, DatabaseUse.MayCreate, audit: new(parse)));
         return command;
     }
 
@@ -146,7 +147,8 @@ public static partial class NewsletterCli
                 $"{report.AlreadyOnList} already on the list, {report.Problems.Count} refused" +
                 (report.DryRun ? " (dry run: nothing was changed)" : "") + $" in {watch.Elapsed.TotalSeconds:0.0} s.");
             return report.Problems.Count == 0 ? 0 : 1;
-        }, ct, parse.GetValue(dryRun) ? DatabaseUse.Existing : DatabaseUse.MayCreate));
+        }, ct, parse.GetValue(dryRun) ? DatabaseUse.Existing : DatabaseUse.MayCreate,
+            audit: parse.GetValue(dryRun) ? null : new(parse)));
         return command;
     }
 
@@ -221,11 +223,13 @@ public static partial class NewsletterCli
                 await context.Error.WriteLineAsync($"Nothing erased: {result.Error}.");
                 return 1;
             }
+            // Earlier commands named the address in the audit log; erasure reaches there too.
+            await services.GetRequiredService<AuditLog>().ForgetAsync(address, token);
             await context.Out.WriteLineAsync(result.Found
                 ? $"Erased {address}. Its hash stays on the suppression list (reason: erased)."
                 : $"No subscriber had the address {address}. Its hash is on the suppression list (reason: erased), so it is never added.");
             return 0;
-        }, ct, DatabaseUse.MayCreate));
+        }, ct, DatabaseUse.MayCreate, audit: new(parse, WithArguments: false)));
         return command;
     }
 
@@ -266,7 +270,7 @@ public static partial class NewsletterCli
                     await context.Out.WriteLineAsync($"Suppressed {parse.GetRequiredValue(email)} (reason: {Word(result.Reason)}).");
                     return 0;
             }
-        }, ct, DatabaseUse.MayCreate));
+        }, ct, DatabaseUse.MayCreate, audit: new(parse)));
         return command;
     }
 
@@ -285,7 +289,7 @@ public static partial class NewsletterCli
             }
             await context.Error.WriteLineAsync($"{address} was not on the suppression list.");
             return 1;
-        }, ct));
+        }, ct, audit: new(parse)));
         return command;
     }
 
@@ -298,7 +302,7 @@ public static partial class NewsletterCli
             var result = await services.GetRequiredService<UnconfirmedPurge>().PurgeAsync(token);
             await context.Out.WriteLineAsync($"Purged: {result}.");
             return 0;
-        }, ct));
+        }, ct, audit: new(parse)));
         return command;
     }
 

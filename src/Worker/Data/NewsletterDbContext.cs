@@ -25,6 +25,10 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
 
     public DbSet<Setting> Settings => Set<Setting>();
 
+    public DbSet<Editor> Editors => Set<Editor>();
+
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Every stored time is UTC; the providers hand DateTime back as Unspecified, so say so on the way out.
@@ -80,6 +84,25 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
             b.ToTable("Settings");
             b.HasKey(s => s.Key);
             b.Property(s => s.Key).HasMaxLength(100);
+        });
+
+        modelBuilder.Entity<Editor>(b =>
+        {
+            b.ToTable("Editors");
+            b.Property(e => e.Email).HasMaxLength(SubscriberModel.MaxEmailLength);
+            b.Property(e => e.Name).HasMaxLength(SubscriberModel.MaxNameLength);
+            b.Property(e => e.PasswordHash).HasMaxLength(500);
+            b.HasIndex(e => e.Email).IsUnique();
+        });
+
+        modelBuilder.Entity<AuditEntry>(b =>
+        {
+            b.ToTable("AuditLog");
+            b.Property(a => a.Actor).HasMaxLength(320);
+            b.Property(a => a.Action).HasMaxLength(100);
+            b.Property(a => a.Target).HasMaxLength(500);
+            b.Property(a => a.Details).HasMaxLength(2000);
+            b.HasIndex(a => a.At);
         });
     }
 

@@ -52,7 +52,7 @@ public sealed class DatabaseModelTests
     {
         using var context = SqlServer();
 
-        Assert.False(context.Database.HasPendingModelChanges(), "the SQL Server model has changes without a migration (scripts/regen-migrations)");
+        Assert.False(context.Database.HasPendingModelChanges(), "the SQL Server model has changes without a migration (README, 'Changing the schema')");
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class DatabaseModelTests
     {
         using var context = Sqlite();
 
-        Assert.False(context.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration (scripts/regen-migrations)");
+        Assert.False(context.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration (README, 'Changing the schema')");
     }
 
     [Fact]

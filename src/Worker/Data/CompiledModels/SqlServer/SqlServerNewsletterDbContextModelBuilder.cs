@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("9451d0a7-1107-418d-b39b-3eb32bf30569"), entityTypeCount: 9)
+            : base(skipDetectChanges: false, modelId: new Guid("21fc35bf-a83a-427d-84da-caaeab1e1ba1"), entityTypeCount: 11)
         {
         }
 
@@ -22,7 +22,9 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             var subscriber = SubscriberEntityType.Create(this);
             var subscription = SubscriptionEntityType.Create(this);
             var suppression = SuppressionEntityType.Create(this);
+            var auditEntry = AuditEntryEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
+            var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
             var publication = PublicationEntityType.Create(this);
             var setting = SettingEntityType.Create(this);
@@ -38,7 +40,9 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             SubscriberEntityType.CreateAnnotations(subscriber);
             SubscriptionEntityType.CreateAnnotations(subscription);
             SuppressionEntityType.CreateAnnotations(suppression);
+            AuditEntryEntityType.CreateAnnotations(auditEntry);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
+            EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);
             PublicationEntityType.CreateAnnotations(publication);
             SettingEntityType.CreateAnnotations(setting);

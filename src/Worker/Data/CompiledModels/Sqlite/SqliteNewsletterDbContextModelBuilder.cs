@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("4309d126-4942-424a-9fec-b2b296641ce3"), entityTypeCount: 9)
+            : base(skipDetectChanges: false, modelId: new Guid("55e84fd2-1495-481e-aa71-2d0793755992"), entityTypeCount: 11)
         {
         }
 
@@ -22,7 +22,9 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             var subscriber = SubscriberEntityType.Create(this);
             var subscription = SubscriptionEntityType.Create(this);
             var suppression = SuppressionEntityType.Create(this);
+            var auditEntry = AuditEntryEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
+            var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
             var publication = PublicationEntityType.Create(this);
             var setting = SettingEntityType.Create(this);
@@ -38,7 +40,9 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             SubscriberEntityType.CreateAnnotations(subscriber);
             SubscriptionEntityType.CreateAnnotations(subscription);
             SuppressionEntityType.CreateAnnotations(suppression);
+            AuditEntryEntityType.CreateAnnotations(auditEntry);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
+            EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);
             PublicationEntityType.CreateAnnotations(publication);
             SettingEntityType.CreateAnnotations(setting);

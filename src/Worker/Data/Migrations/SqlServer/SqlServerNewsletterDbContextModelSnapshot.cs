@@ -237,22 +237,43 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.ToTable("Suppressions", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Data.Setting", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.AuditEntry", b =>
                 {
-                    b.Property<string>("Key")
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)");
 
-                    b.Property<string>("Value")
+                    b.Property<string>("Actor")
                         .IsRequired()
-                        .HasColumnType("nvarchar(max)");
+                        .HasMaxLength(320)
+                        .HasColumnType("nvarchar(320)");
 
-                    b.HasKey("Key");
+                    b.Property<DateTime>("At")
+                        .HasColumnType("datetime2");
 
-                    b.ToTable("Settings", (string)null);
+                    b.Property<string>("Details")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("AuditLog", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Delivery.DeliveryRecord", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -307,7 +328,52 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.ToTable("Deliveries", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Issues.Issue", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.Editor", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("nvarchar(254)");
+
+                    b.Property<int>("FailedSignIns")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime?>("LastSignInAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<DateTime?>("LockedUntil")
+                        .HasColumnType("datetime2");
+
+                    b.Property<bool>("MustChangePassword")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Email")
+                        .IsUnique();
+
+                    b.ToTable("Editors", (string)null);
+                });
+
+            modelBuilder.Entity("Newsletter.Worker.Data.Issue", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -363,7 +429,7 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.ToTable("Issues", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Publishing.Publication", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.Publication", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -416,6 +482,21 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.ToTable("Publications", (string)null);
                 });
 
+            modelBuilder.Entity("Newsletter.Worker.Data.Setting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("Settings", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Subscribers.Model.ConsentRecord", b =>
                 {
                     b.HasOne("Newsletter.Subscribers.Model.Subscriber", "Subscriber")
@@ -449,18 +530,18 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Navigation("Subscriber");
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Delivery.DeliveryRecord", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryRecord", b =>
                 {
-                    b.HasOne("Newsletter.Worker.Publishing.Publication", null)
+                    b.HasOne("Newsletter.Worker.Data.Publication", null)
                         .WithMany()
                         .HasForeignKey("PublicationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Publishing.Publication", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.Publication", b =>
                 {
-                    b.HasOne("Newsletter.Worker.Issues.Issue", null)
+                    b.HasOne("Newsletter.Worker.Data.Issue", null)
                         .WithMany()
                         .HasForeignKey("IssueId")
                         .OnDelete(DeleteBehavior.Restrict);

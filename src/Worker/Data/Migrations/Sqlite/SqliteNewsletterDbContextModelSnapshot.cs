@@ -224,22 +224,41 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.ToTable("Suppressions", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Data.Setting", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.AuditEntry", b =>
                 {
-                    b.Property<string>("Key")
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Value")
+                    b.Property<string>("Actor")
                         .IsRequired()
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Key");
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
 
-                    b.ToTable("Settings", (string)null);
+                    b.Property<string>("Details")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("AuditLog", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Delivery.DeliveryRecord", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -292,7 +311,50 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.ToTable("Deliveries", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Issues.Issue", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.Editor", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FailedSignIns")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastSignInAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LockedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("MustChangePassword")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Email")
+                        .IsUnique();
+
+                    b.ToTable("Editors", (string)null);
+                });
+
+            modelBuilder.Entity("Newsletter.Worker.Data.Issue", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -346,7 +408,7 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.ToTable("Issues", (string)null);
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Publishing.Publication", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.Publication", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -397,6 +459,21 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.ToTable("Publications", (string)null);
                 });
 
+            modelBuilder.Entity("Newsletter.Worker.Data.Setting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("Settings", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Subscribers.Model.ConsentRecord", b =>
                 {
                     b.HasOne("Newsletter.Subscribers.Model.Subscriber", "Subscriber")
@@ -430,18 +507,18 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Navigation("Subscriber");
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Delivery.DeliveryRecord", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryRecord", b =>
                 {
-                    b.HasOne("Newsletter.Worker.Publishing.Publication", null)
+                    b.HasOne("Newsletter.Worker.Data.Publication", null)
                         .WithMany()
                         .HasForeignKey("PublicationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Newsletter.Worker.Publishing.Publication", b =>
+            modelBuilder.Entity("Newsletter.Worker.Data.Publication", b =>
                 {
-                    b.HasOne("Newsletter.Worker.Issues.Issue", null)
+                    b.HasOne("Newsletter.Worker.Data.Issue", null)
                         .WithMany()
                         .HasForeignKey("IssueId")
                         .OnDelete(DeleteBehavior.Restrict);

@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Newsletter.Tests.Infrastructure;
+using Newsletter.Worker.Editors;
+
+namespace Newsletter.Tests.Cli;
+
+/// <summary>`newsletter editors …` manages the workspace's accounts; every command that changes something
+/// leaves an audit entry, and erasing a person reaches the audit log too.</summary>
+public sealed partial class EditorsCommandsTests
+{
+    [Fact]
+    public async Task Add_list_reset_and_remove_an_editor()
+    {
+        await using var app = TestApp.Create();
+
+        var added = await app.RunCliOkAsync("editors", "add", "sam@example.org", "--name", "Sam");
+        var password = OneTimePassword().Match(added.Out).Groups[1].Value;
+        var list = await app.RunCliOkAsync("editors", "list");
+        var reset = await app.RunCliOkAsync("editors", "reset-password", "sam@example.org");
+        var again = await app.RunCliAsync("editors", "add", "sam@example.org");
+        var removed = await app.RunCliOkAsync("editors", "remove", "sam@example.org");
+        var gone = await app.RunCliAsync("editors", "remove", "sam@example.org");
+        var empty = await app.RunCliOkAsync("editors", "list");
+
+        Assert.Contains("Added editor sam@example.org.", added.Out, StringComparison.Ordinal);
+        Assert.NotEmpty(password);
+        Assert.Contains("sam@example.org (Sam)", list.Out, StringComparison.Ordinal);
+        Assert.Contains("last sign-in never; must change the one-time password", list.Out, StringComparison.Ordinal);
+        Assert.NotEqual(password, OneTimePassword().Match(reset.Out).Groups[1].Value);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("sam@example.org is already an editor", again.Error, StringComparison.Ordinal);
+        Assert.Contains("Removed editor sam@example.org.", removed.Out, StringComparison.Ordinal);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("sam@example.org is not an editor", gone.Error, StringComparison.Ordinal);
+        Assert.Contains("No editors yet", empty.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_change_is_in_the_audit_log_and_nothing_else_is()
+    {
+        await using var app = TestApp.Create();
+        var file = app.WriteFile("tip.md", TestData.TipIssue("Audited tip"));
+
+        await app.RunCliOkAsync("editors", "add", "sam@example.org");
+        await app.RunCliOkAsync("subscribers", "add", "reader@example.org", "--confirmed");
+        await app.RunCliOkAsync("issues", "queue", file);
+        await app.RunCliOkAsync("issues", "list");
+        await app.RunCliOkAsync("editors", "list");
+        Assert.Equal(1, (await app.RunCliAsync("issues", "cancel", "99")).ExitCode);
+        await app.RunCliOkAsync("issues", "cancel", "1");
+        var log = await app.RunCliOkAsync("audit");
+
+        await using var db = app.OpenDb();
+        var entries = await db.AuditLog.OrderBy(a => a.Id).ToListAsync();
+        Assert.Equal(["editors add", "subscribers add", "issues queue", "issues cancel"], entries.Select(e => e.Action));
+        Assert.All(entries, e => Assert.Equal(AuditLog.CommandLine, e.Actor));
+        Assert.Equal("sam@example.org", entries[0].Target);
+        Assert.Equal("1", entries[3].Target);
+        var lines = log.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.Contains("issues cancel 1", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains("password", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Erasing_a_person_removes_their_address_from_the_audit_log()
+    {
+        await using var app = TestApp.Create();
+        await app.RunCliOkAsync("subscribers", "add", "Reader@Example.org", "--confirmed");
+        await app.RunCliOkAsync("subscribers", "suppress", "reader@example.org", "--note", "asked by reader@example.org");
+
+        await app.RunCliOkAsync("subscribers", "erase", "reader@example.org");
+
+        await using var db = app.OpenDb();
+        var entries = await db.AuditLog.OrderBy(a => a.Id).ToListAsync();
+        Assert.Equal(["subscribers add", "subscribers suppress", "subscribers erase"], entries.Select(e => e.Action));
+        Assert.All(entries, e => Assert.DoesNotContain("reader@example.org", $"{e.Target} {e.Details}", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("(erased address)", entries[0].Target, StringComparison.Ordinal);
+        Assert.Null(entries[2].Target);
+    }
+
+    [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
+    private static partial Regex OneTimePassword();
+}
