@@ -1,4 +1,5 @@
 using Newsletter.Worker;
+using Newsletter.Worker.Admin;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Http;
@@ -20,9 +21,11 @@ static async Task<int> RunServiceAsync(string[] args, CancellationToken cancella
     builder.AddNewsletterScheduling();
     builder.AddNewsletterDeliveryService();
     builder.AddNewsletterHttp();
+    builder.AddNewsletterAdmin();
 
     await using var app = builder.Build();
     app.MapNewsletterEndpoints();
+    app.MapNewsletterAdmin();
     try
     {
         var problems = StartupProblems.ValidateOptions(app.Services)

@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using Newsletter.Tests.Infrastructure;
+
+namespace Newsletter.Tests.Admin;
+
+/// <summary>The workspace's pages in headless Chromium against the real app on Kestrel: an editor signs in
+/// with the one-time password by labels and the keyboard, chooses their own, and signs out; every page
+/// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
+public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+{
+    private static async Task AssertAccessibleAsync(IPage page, string what)
+    {
+        var result = await page.RunAxe();
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help}")));
+    }
+
+    [Theory]
+    [InlineData(1024, ColorScheme.Light)]
+    [InlineData(375, ColorScheme.Dark)]
+    public async Task An_editor_signs_in_with_the_one_time_password_chooses_their_own_and_signs_out(int width, ColorScheme scheme)
+    {
+        await using var world = await SignupWorld.StartAsync(kestrel: true);
+        var added = await world.App.RunCliOkAsync("editors", "add", "sam@example.org");
+        var oneTime = OneTimePassword().Match(added.Out).Groups[1].Value;
+        await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = world.BaseAddress!.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = 800 },
+            ColorScheme = scheme,
+        });
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/admin");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "sign-in page");
+        await page.GetByLabel("Email address").FillAsync("sam@example.org");
+        await page.GetByLabel("Password").FillAsync("a wrong guess");
+        await page.GetByLabel("Password").PressAsync("Enter");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("do not match");
+        await AssertAccessibleAsync(page, "sign-in page with a problem");
+        await page.GetByLabel("Password").FillAsync(oneTime);
+        await page.GetByLabel("Password").PressAsync("Enter");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Choose your password" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "change-password page");
+        await page.GetByLabel("Current password").FillAsync(oneTime);
+        await page.GetByLabel("New password").FillAsync("tea at four, then the list");
+        await page.GetByLabel("New password").PressAsync("Enter");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Workspace" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "password changed" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "workspace page");
+        // The page fits a phone: nothing wider than the screen.
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await page.GotoAsync("/admin");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/sign-in"));
+    }
+
+    [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
+    private static partial Regex OneTimePassword();
+}
