@@ -6,7 +6,7 @@ using Newsletter.Tests.Infrastructure;
 namespace Newsletter.Tests.Admin;
 
 /// <summary>The workspace's pages in headless Chromium against the real app on Kestrel: an editor signs in
-/// with the one-time password by labels and the keyboard, chooses their own, and signs out; every page
+/// with the one-time password by labels and the keyboard, chooses their own, opens the plan, and signs out; every page
 /// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
 public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
@@ -55,6 +55,12 @@ public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFi
         await AssertAccessibleAsync(page, "workspace page");
         // The page fits a phone: nothing wider than the screen.
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Plan" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tip of the Week" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText(new Regex("^nothing queued for ")).First).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "plan page");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the plan is wider than the screen");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();

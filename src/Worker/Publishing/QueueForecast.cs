@@ -2,17 +2,17 @@ using System.Globalization;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
 
-namespace Newsletter.Worker.Cli;
+namespace Newsletter.Worker.Publishing;
 
 /// <summary>When a queued issue will go out, or why it will not.</summary>
-internal sealed record ForecastSlot(DateTimeOffset? Slot, string? Reason);
+public sealed record ForecastSlot(DateTimeOffset? Slot, string? Reason);
 
 /// <summary>
 /// Plays the publisher's rule forward over an edition's coming slots: at each slot the issue pinned
 /// to that day (send_on) goes out, else the head of the queue (oldest first); a slot that already has
-/// a publication takes nothing. It must follow <see cref="Publishing.Publisher"/>; a test holds the two together.
+/// a publication takes nothing. It must follow <see cref="Publisher"/>; a test holds the two together.
 /// </summary>
-internal static class QueueForecast
+public static class QueueForecast
 {
     /// <summary>Slots looked at before giving up on the rest (years for a weekly edition).</summary>
     private const int MaxSlots = 2000;
