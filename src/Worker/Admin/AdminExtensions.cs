@@ -79,6 +79,11 @@ public static class AdminExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
+        app.MapGet("/admin/api/publications/{id:int}", async (int id, NewsletterDbContext db, TimeProvider time, CancellationToken cancellationToken) =>
+                await PublicationView.ReadAsync(db, id, time.GetUtcNow().UtcDateTime, cancellationToken) is { } view
+                    ? Results.Json(view.Live())
+                    : Results.NotFound())
+            .RequireAuthorization();
         return app;
     }
 }

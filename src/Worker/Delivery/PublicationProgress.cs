@@ -43,7 +43,7 @@ public sealed record PublicationProgress(
         return text;
     }
 
-    internal static string FormatEta(TimeSpan eta) => eta.TotalHours >= 1
+    public static string FormatEta(TimeSpan eta) => eta.TotalHours >= 1
         ? $"{(int)eta.TotalHours}h{eta.Minutes:00}m"
         : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{Math.Max(1, (int)Math.Ceiling(eta.TotalSeconds))}s";
 

@@ -45,10 +45,15 @@ public sealed partial class AdminAccessTests
             ["__RequestVerificationToken"] = await TokenAsync(client, "/admin/sign-in"),
         }));
 
-    private static List<(string Path, bool Anonymous)> AdminRoutes(TestWebApp web) =>
+    /// <summary>Every /admin route with a sample path (route values filled in), whether it is open to anyone,
+    /// and whether it takes a POST.</summary>
+    private static List<(string Path, bool Anonymous, bool Posts)> AdminRoutes(TestWebApp web) =>
         [.. web.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => ("/" + e.RoutePattern.RawText!.TrimStart('/')).StartsWith("/admin", StringComparison.Ordinal))
-            .Select(e => ("/" + e.RoutePattern.RawText!.TrimStart('/'), e.Metadata.GetMetadata<IAllowAnonymous>() is not null))
+            .Select(e => (
+                RouteValue().Replace("/" + e.RoutePattern.RawText!.TrimStart('/'), "1"),
+                e.Metadata.GetMetadata<IAllowAnonymous>() is not null,
+                e.Metadata.GetMetadata<HttpMethodMetadata>() is not { } methods || methods.HttpMethods.Contains("POST")))
             .Distinct()];
 
     [Fact]
@@ -59,16 +64,22 @@ public sealed partial class AdminAccessTests
         await using var web = app.CreateWebApp();
         var routes = AdminRoutes(web);
         // Not vacuous: the pages this test exists for are in the table.
-        Assert.Contains(("/admin", false), routes);
-        Assert.Contains(("/admin/change-password", false), routes);
-        Assert.Contains(("/admin/sign-in", true), routes);
+        Assert.Contains(("/admin", false, true), routes);
+        Assert.Contains(("/admin/change-password", false, true), routes);
+        Assert.Contains(("/admin/sign-in", true, true), routes);
+        Assert.Contains(("/admin/api/publications/1", false, false), routes);
 
         using var anonymous = Client(web);
-        foreach (var (path, open) in routes.Where(r => !r.Anonymous))
+        foreach (var (path, _, posts) in routes.Where(r => !r.Anonymous))
         {
-            foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post })
+            foreach (var method in posts ? new[] { HttpMethod.Get, HttpMethod.Post } : [HttpMethod.Get])
             {
                 using var response = await anonymous.SendAsync(new HttpRequestMessage(method, path));
+                if (path.StartsWith("/admin/api/", StringComparison.Ordinal))
+                {
+                    Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} answered {response.StatusCode} to an anonymous request");
+                    continue;
+                }
                 Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{method} {path} answered {response.StatusCode} to an anonymous request");
                 Assert.Equal("/admin/sign-in", response.Headers.Location!.AbsolutePath);
             }
@@ -76,7 +87,7 @@ public sealed partial class AdminAccessTests
 
         using var editor = Client(web);
         Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(editor, Email, password)).StatusCode);
-        foreach (var (path, _) in routes)
+        foreach (var (path, _, _) in routes.Where(r => r.Posts))
         {
             using var response = await editor.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["x"] = "y" }));
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"POST {path} without the antiforgery token answered {response.StatusCode}");
@@ -185,6 +196,9 @@ public sealed partial class AdminAccessTests
 
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
     }
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex RouteValue();
 
     [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
     private static partial Regex OneTimePassword();

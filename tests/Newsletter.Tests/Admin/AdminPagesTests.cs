@@ -6,7 +6,7 @@ using Newsletter.Tests.Infrastructure;
 namespace Newsletter.Tests.Admin;
 
 /// <summary>The workspace's pages in headless Chromium against the real app on Kestrel: an editor signs in
-/// with the one-time password by labels and the keyboard, chooses their own, opens the plan, and signs out; every page
+/// with the one-time password by labels and the keyboard, chooses their own, opens the plan and a publication, and signs out; every page
 /// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
 public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
@@ -61,6 +61,14 @@ public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFi
         await Assertions.Expect(page.GetByText(new Regex("^nothing queued for ")).First).ToBeVisibleAsync();
         await AssertAccessibleAsync(page, "plan page");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the plan is wider than the screen");
+
+        await world.App.RunCliOkAsync("subscribers", "add", "reader@example.org", "--confirmed");
+        await world.App.RunCliOkAsync("issues", "queue", world.App.WriteFile("tip.md", TestData.TipIssue("Sent from the test")));
+        await world.App.RunCliOkAsync("issues", "send-now", "1");
+        await page.GotoAsync("/admin/publications/1");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Publication 1" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { Name = "Status completed" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "publication page");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
