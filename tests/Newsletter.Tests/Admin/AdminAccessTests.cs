@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,33 +16,16 @@ namespace Newsletter.Tests.Admin;
 /// </summary>
 public sealed partial class AdminAccessTests
 {
-    private const string Email = "sam@example.org";
+    private const string Email = WorkspaceEditor.Email;
 
-    private static HttpClient Client(TestWebApp web) => web.CreateClient(new WebApplicationFactoryClientOptions
-    {
-        AllowAutoRedirect = false,
-        BaseAddress = new Uri("https://localhost"),
-    });
+    private static HttpClient Client(TestWebApp web) => WorkspaceEditor.Client(web);
 
-    private static async Task<string> AddEditorAsync(TestApp app)
-    {
-        var added = await app.RunCliOkAsync("editors", "add", Email);
-        return OneTimePassword().Match(added.Out).Groups[1].Value;
-    }
+    private static Task<string> AddEditorAsync(TestApp app) => WorkspaceEditor.AddAsync(app);
 
-    private static async Task<string> TokenAsync(HttpClient client, string path)
-    {
-        var html = await client.GetStringAsync(path);
-        return AntiforgeryToken().Match(html).Groups[1].Value;
-    }
+    private static async Task<string> TokenAsync(HttpClient client, string path) => WorkspaceEditor.Token(await client.GetStringAsync(path));
 
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password) =>
-        await client.PostAsync("/admin/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["email"] = email,
-            ["password"] = password,
-            ["__RequestVerificationToken"] = await TokenAsync(client, "/admin/sign-in"),
-        }));
+    private static Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password) =>
+        WorkspaceEditor.SignInAsync(client, email, password);
 
     /// <summary>Every /admin route with a sample path (route values filled in), whether it is open to anyone,
     /// and whether it takes a POST.</summary>
@@ -199,12 +181,6 @@ public sealed partial class AdminAccessTests
 
     [GeneratedRegex(@"\{[^}]+\}")]
     private static partial Regex RouteValue();
-
-    [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
-    private static partial Regex OneTimePassword();
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryToken();
 
     [GeneratedRegex("<p class=\"problem\" role=\"alert\">([^<]*)</p>")]
     private static partial Regex ProblemLine();

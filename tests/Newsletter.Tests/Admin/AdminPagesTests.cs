@@ -8,7 +8,7 @@ namespace Newsletter.Tests.Admin;
 /// <summary>The workspace's pages in headless Chromium against the real app on Kestrel: an editor signs in
 /// with the one-time password by labels and the keyboard, chooses their own, opens the plan and a publication, and signs out; every page
 /// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
-public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private static async Task AssertAccessibleAsync(IPage page, string what)
     {
@@ -23,8 +23,7 @@ public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFi
     public async Task An_editor_signs_in_with_the_one_time_password_chooses_their_own_and_signs_out(int width, ColorScheme scheme)
     {
         await using var world = await SignupWorld.StartAsync(kestrel: true);
-        var added = await world.App.RunCliOkAsync("editors", "add", "sam@example.org");
-        var oneTime = OneTimePassword().Match(added.Out).Groups[1].Value;
+        var oneTime = await WorkspaceEditor.AddAsync(world.App);
         await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = world.BaseAddress!.ToString(),
@@ -75,7 +74,4 @@ public sealed partial class AdminPagesTests(ChromiumFixture chromium) : IClassFi
         await page.GotoAsync("/admin");
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/sign-in"));
     }
-
-    [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
-    private static partial Regex OneTimePassword();
 }

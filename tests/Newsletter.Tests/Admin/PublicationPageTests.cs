@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Data;
@@ -10,16 +8,15 @@ namespace Newsletter.Tests.Admin;
 
 /// <summary>A publication's page: its counts, the live figures for the page's script, and pause / resume /
 /// cancel as an editor, each written to the audit log under the editor's name.</summary>
-public sealed partial class PublicationPageTests
+public sealed class PublicationPageTests
 {
-    private const string Email = "sam@example.org";
+    private const string Email = WorkspaceEditor.Email;
 
     [Fact]
     public async Task An_editor_resumes_a_paused_send_and_the_audit_log_names_them()
     {
         await using var app = TestApp.Create();
-        var added = await app.RunCliOkAsync("editors", "add", Email);
-        var password = OneTimePassword().Match(added.Out).Groups[1].Value;
+        var password = await WorkspaceEditor.AddAsync(app);
         await app.RunCliOkAsync("subscribers", "add", "reader@example.org", "--confirmed");
         await app.RunCliOkAsync("issues", "queue", app.WriteFile("tip.md", TestData.TipIssue("A tip to resume")));
         int publicationId;
@@ -43,12 +40,8 @@ public sealed partial class PublicationPageTests
             await db.SaveChangesAsync();
         }
         await using var web = app.CreateWebApp();
-        using var client = web.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("https://localhost") });
-        var signInPage = await client.GetStringAsync("/admin/sign-in");
-        using var signedIn = await client.PostAsync("/admin/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["email"] = Email, ["password"] = password, ["__RequestVerificationToken"] = Token(signInPage),
-        }));
+        using var client = WorkspaceEditor.Client(web);
+        using var signedIn = await WorkspaceEditor.SignInAsync(client, Email, password);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
 
         var page = await client.GetStringAsync($"/admin/publications/{publicationId}");
@@ -71,11 +64,5 @@ public sealed partial class PublicationPageTests
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    private static string Token(string html) => AntiforgeryToken().Match(html).Groups[1].Value;
-
-    [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
-    private static partial Regex OneTimePassword();
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryToken();
+    private static string Token(string html) => WorkspaceEditor.Token(html);
 }
