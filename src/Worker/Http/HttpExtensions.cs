@@ -16,10 +16,13 @@ public static class HttpExtensions
 
     public static WebApplication MapNewsletterEndpoints(this WebApplication app)
     {
+        // Liveness answers before routing: it need not wait for the route table (the workspace's pages
+        // among it) to be built on the first request.
+        app.UseHealthChecks("/healthz");
+        app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
-        app.MapHealthChecks("/healthz");
         app.MapSubscribe();
         app.MapConfirm();
         app.MapPreferences();
