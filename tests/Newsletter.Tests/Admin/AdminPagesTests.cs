@@ -6,7 +6,7 @@ using Newsletter.Tests.Infrastructure;
 namespace Newsletter.Tests.Admin;
 
 /// <summary>The workspace's pages in headless Chromium against the real app on Kestrel: an editor signs in
-/// with the one-time password by labels and the keyboard, chooses their own, opens the plan and a publication, and signs out; every page
+/// with the one-time password by labels and the keyboard, chooses their own, opens the plan, adds an editor, opens a publication, and signs out; every page
 /// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
 public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
@@ -60,6 +60,13 @@ public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<Ch
         await Assertions.Expect(page.GetByText(new Regex("^nothing queued for ")).First).ToBeVisibleAsync();
         await AssertAccessibleAsync(page, "plan page");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the plan is wider than the screen");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Editors" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Add an editor" })).ToBeVisibleAsync();
+        await page.GetByLabel("Email address").FillAsync("kim@example.org");
+        await page.GetByLabel("Email address").PressAsync("Enter");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("kim@example.org");
+        await AssertAccessibleAsync(page, "editors page");
 
         await world.App.RunCliOkAsync("subscribers", "add", "reader@example.org", "--confirmed");
         await world.App.RunCliOkAsync("issues", "queue", world.App.WriteFile("tip.md", TestData.TipIssue("Sent from the test")));
