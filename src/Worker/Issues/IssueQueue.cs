@@ -163,6 +163,35 @@ public sealed class IssueQueue(
                 .SetProperty(i => i.CancelledAt, now), cancellationToken) > 0;
     }
 
+    /// <summary>Moves an unpinned queued issue one place earlier (<paramref name="earlier"/>) or later among
+    /// its edition's unpinned queue, by trading queue times with its neighbour. False when it cannot move.</summary>
+    public async Task<bool> MoveAsync(int id, bool earlier, CancellationToken cancellationToken = default)
+    {
+        if (await db.Issues.FirstOrDefaultAsync(i => i.Id == id && i.Status == IssueStatus.Queued && i.SendOn == null, cancellationToken)
+            is not { } issue)
+        {
+            return false;
+        }
+        // The publisher's order: oldest queue time first, then id.
+        var line = await db.Issues.Where(i => i.Edition == issue.Edition && i.Status == IssueStatus.Queued && i.SendOn == null)
+            .OrderBy(i => i.QueuedAt).ThenBy(i => i.Id).ToListAsync(cancellationToken);
+        var at = line.FindIndex(i => i.Id == id);
+        var other = earlier ? at - 1 : at + 1;
+        if (other < 0 || other >= line.Count)
+        {
+            return false;
+        }
+        var (first, second) = earlier ? (issue, line[other]) : (line[other], issue);
+        // "first" must now come before "second"; equal times would leave the ids deciding.
+        (first.QueuedAt, second.QueuedAt) = (second.QueuedAt, first.QueuedAt);
+        if (first.QueuedAt >= second.QueuedAt)
+        {
+            first.QueuedAt = second.QueuedAt.AddTicks(-1);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
     /// <summary>
     /// An issue to look at: a queued issue by its id, or an issue file not yet queued (not saved; its
     /// <see cref="Issue.Id"/> is 0). A file with problems gives them, each as <c>file:line: message</c>.

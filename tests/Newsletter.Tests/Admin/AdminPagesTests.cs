@@ -6,7 +6,7 @@ using Newsletter.Tests.Infrastructure;
 namespace Newsletter.Tests.Admin;
 
 /// <summary>The workspace's pages in headless Chromium against the real app on Kestrel: an editor signs in
-/// with the one-time password by labels and the keyboard, chooses their own, opens the plan, adds an editor, opens a publication, and signs out; every page
+/// with the one-time password by labels and the keyboard, chooses their own, opens the plan, adds an editor, sees the queue, opens a publication, and signs out; every page
 /// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
 public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
@@ -70,6 +70,9 @@ public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<Ch
 
         await world.App.RunCliOkAsync("subscribers", "add", "reader@example.org", "--confirmed");
         await world.App.RunCliOkAsync("issues", "queue", world.App.WriteFile("tip.md", TestData.TipIssue("Sent from the test")));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Queue" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "#1 Sent from the test" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "queue page");
         await world.App.RunCliOkAsync("issues", "send-now", "1");
         await page.GotoAsync("/admin/publications/1");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Publication 1" })).ToBeVisibleAsync();

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Editions;
+using Newsletter.Worker.Editors;
+using Newsletter.Worker.Issues;
+using Newsletter.Worker.Publishing;
+
+namespace Newsletter.Worker.Admin.Pages;
+
+public sealed record QueueRow(Issue Issue, string When);
+
+/// <summary>Each edition's queue in the order it goes out (the publisher's rule); move, cancel, audited.</summary>
+public sealed class QueueModel(IssueQueue queue, NewsletterDbContext db, AuditLog audit, IOptions<EditionsOptions> editions, TimeProvider time)
+    : EditorPage
+{
+    public IReadOnlyList<(string Name, IReadOnlyList<QueueRow> Rows)> Editions { get; private set; } = [];
+
+    public string? Message { get; private set; }
+
+    public string? Problem { get; private set; }
+
+    public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
+
+    public Task<IActionResult> OnPostEarlierAsync(int id, CancellationToken cancellationToken) =>
+        ActAsync(id, "issue moved earlier", () => queue.MoveAsync(id, earlier: true, cancellationToken), "it is already first, pinned, or not queued", cancellationToken);
+
+    public Task<IActionResult> OnPostLaterAsync(int id, CancellationToken cancellationToken) =>
+        ActAsync(id, "issue moved later", () => queue.MoveAsync(id, earlier: false, cancellationToken), "it is already last, pinned, or not queued", cancellationToken);
+
+    public Task<IActionResult> OnPostCancelAsync(int id, CancellationToken cancellationToken) =>
+        ActAsync(id, "issue cancelled", () => queue.CancelAsync(id, cancellationToken), "it is not queued", cancellationToken);
+
+    private async Task<IActionResult> ActAsync(int id, string action, Func<Task<bool>> act, string refusal, CancellationToken cancellationToken)
+    {
+        if (await act())
+        {
+            await audit.RecordAsync(User.Identity!.Name!, action, $"issue {id}", null, cancellationToken);
+            Message = $"Issue {id}: {action.Replace("issue ", "", StringComparison.Ordinal)}.";
+        }
+        else
+        {
+            Problem = $"Issue {id} was not changed: {refusal}.";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var list = new List<(string, IReadOnlyList<QueueRow>)>();
+        foreach (var key in editions.Value.Keys)
+        {
+            var schedule = new EditionSchedule(editions.Value.Get(key));
+            var queued = await db.Issues.AsNoTracking().Where(i => i.Edition == key && i.Status == IssueStatus.Queued).ToListAsync(cancellationToken);
+            var taken = (await db.Publications.AsNoTracking().Where(p => p.Edition == key && p.SlotUtc > now.UtcDateTime)
+                .Select(p => p.SlotUtc).ToListAsync(cancellationToken)).ToHashSet();
+            var forecast = QueueForecast.Forecast(schedule, queued, taken, now);
+            list.Add((editions.Value.Get(key).DisplayName, queued
+                .OrderBy(i => forecast[i.Id].Slot ?? DateTimeOffset.MaxValue).ThenBy(i => i.QueuedAt).ThenBy(i => i.Id)
+                .Select(i => new QueueRow(i, forecast[i.Id].Slot is { } slot ? schedule.Describe(slot) : forecast[i.Id].Reason!))
+                .ToList()));
+        }
+        Editions = list;
+    }
+}
