@@ -144,6 +144,12 @@ public sealed class Publisher(
         return new PublishResult(PublishOutcome.Published, publication);
     }
 
+    /// <summary>How many readers a publication of the edition would reach now: the snapshot's condition, counted.</summary>
+    public Task<int> CountRecipientsAsync(string edition, CancellationToken cancellationToken = default) =>
+        db.Subscribers.CountAsync(s => s.Status == SubscriberStatus.Confirmed
+            && s.Subscriptions.Any(sub => sub.Edition == edition && sub.Status == SubscriptionStatus.Active)
+            && !db.Suppressions.Any(x => x.EmailHash == s.EmailHash), cancellationToken);
+
     /// <summary>
     /// One delivery row per confirmed, unsuppressed subscriber with an active subscription to the
     /// edition, written by one set-based statement (no row-by-row work, whatever the list size).

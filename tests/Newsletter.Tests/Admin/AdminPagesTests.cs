@@ -73,6 +73,9 @@ public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<Ch
         await page.GetByRole(AriaRole.Link, new() { Name = "Queue" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "#1 Sent from the test" })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page, "queue page");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Send #1 now…" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Send to 1 reader now" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "send-now page");
         await world.App.RunCliOkAsync("issues", "send-now", "1");
         await page.GotoAsync("/admin/publications/1");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Publication 1" })).ToBeVisibleAsync();
