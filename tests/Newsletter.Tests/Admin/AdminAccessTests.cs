@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Editors;
 
 namespace Newsletter.Tests.Admin;
 

@@ -12,13 +12,8 @@ public sealed class EditorsPageTests
     {
         await using var app = TestApp.Create();
         var password = await WorkspaceEditor.AddAsync(app);
-        await using (var db = app.OpenDb())
-        {
-            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
-        }
         await using var web = app.CreateWebApp();
-        using var client = WorkspaceEditor.Client(web);
-        await WorkspaceEditor.SignInAsync(client, WorkspaceEditor.Email, password);
+        using var client = await WorkspaceEditor.SignedInAsync(app, web, password);
         var token = WorkspaceEditor.Token(await client.GetStringAsync("/admin/editors"));
 
         using var added = await Post("Add", ("email", "Kim@Example.org"), ("name", "Kim"));

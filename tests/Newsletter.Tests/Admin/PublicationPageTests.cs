@@ -22,7 +22,6 @@ public sealed class PublicationPageTests
         int publicationId;
         await using (var db = app.OpenDb())
         {
-            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
             var now = TimeProvider.System.GetUtcNow().UtcDateTime;
             var publication = new Publication
             {
@@ -40,9 +39,7 @@ public sealed class PublicationPageTests
             await db.SaveChangesAsync();
         }
         await using var web = app.CreateWebApp();
-        using var client = WorkspaceEditor.Client(web);
-        using var signedIn = await WorkspaceEditor.SignInAsync(client, Email, password);
-        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        using var client = await WorkspaceEditor.SignedInAsync(app, web, password);
 
         var page = await client.GetStringAsync($"/admin/publications/{publicationId}");
         Assert.Contains("A tip to resume", page, StringComparison.Ordinal);

@@ -17,13 +17,8 @@ public sealed class QueuePageTests
         {
             await app.RunCliOkAsync("issues", "queue", app.WriteFile($"{Guid.NewGuid():N}.md", TestData.TipIssue(subject)));
         }
-        await using (var db = app.OpenDb())
-        {
-            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
-        }
         await using var web = app.CreateWebApp();
-        using var client = WorkspaceEditor.Client(web);
-        await WorkspaceEditor.SignInAsync(client, WorkspaceEditor.Email, password);
+        using var client = await WorkspaceEditor.SignedInAsync(app, web, password);
         var page = await client.GetStringAsync("/admin/queue");
         Assert.True(Order(page, "First tip", "Second tip", "Third tip"), page);
         var token = WorkspaceEditor.Token(page);

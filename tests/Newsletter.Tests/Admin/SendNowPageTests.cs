@@ -20,13 +20,8 @@ public sealed class SendNowPageTests
         await app.RunCliOkAsync("subscribers", "suppress", "gone@example.org");
         await app.RunCliOkAsync("subscribers", "add", "later@example.org");
         await app.RunCliOkAsync("issues", "queue", app.WriteFile("tip.md", TestData.TipIssue("Sent from the workspace")));
-        await using (var db = app.OpenDb())
-        {
-            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
-        }
         await using var web = app.CreateWebApp();
-        using var client = WorkspaceEditor.Client(web);
-        await WorkspaceEditor.SignInAsync(client, WorkspaceEditor.Email, password);
+        using var client = await WorkspaceEditor.SignedInAsync(app, web, password);
 
         var confirm = await client.GetStringAsync("/admin/issues/1/send");
         Assert.Contains("Send to 2 readers now", confirm, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Newsletter.Tests.Infrastructure;
 
 namespace Newsletter.Tests.Admin;
@@ -32,6 +33,19 @@ internal static partial class WorkspaceEditor
             ["password"] = password,
             ["__RequestVerificationToken"] = Token(await client.GetStringAsync("/admin/sign-in")),
         }));
+
+    /// <summary>A client signed in as the editor made by <see cref="AddAsync"/>, past the one-time password's change.</summary>
+    public static async Task<HttpClient> SignedInAsync(TestApp app, TestWebApp web, string password)
+    {
+        await using (var db = app.OpenDb())
+        {
+            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
+        }
+        var client = Client(web);
+        using var response = await SignInAsync(client, Email, password);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
 
     [GeneratedRegex(@"One-time password \(shown once; hand it over privately\): (\S+)")]
     private static partial Regex OneTimePasswordLine();

@@ -1,9 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Cli;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Publishing;
 
