@@ -76,13 +76,13 @@ public sealed class IssueQueue(
     /// An issue pinned with <c>send_on</c> goes out at that day's slot; a date with no slot of the
     /// edition, or whose slot has passed, would leave it in the queue for ever, so it is refused.
     /// </summary>
-    private IssueProblem? CheckPinnedDate(ParsedIssue parsed)
+    private IssueProblem? CheckPinnedDate(ParsedIssue parsed) =>
+        parsed.SendOn is { } date && PinProblem(parsed.Edition, date) is { } problem ? new IssueProblem(parsed.SendOnLine, problem) : null;
+
+    /// <summary>Why an issue of the edition cannot be pinned to the day (no slot that day, or it has passed); null when it can.</summary>
+    private string? PinProblem(string editionKey, DateOnly date)
     {
-        if (parsed.SendOn is not { } date)
-        {
-            return null;
-        }
-        var edition = editions.Value.Get(parsed.Edition);
+        var edition = editions.Value.Get(editionKey);
         var schedule = new EditionSchedule(edition);
         var now = time.GetUtcNow();
         // The first slot on or after the start of that day, in the edition's own zone.
@@ -96,14 +96,32 @@ public sealed class IssueQueue(
         if (slot is not { } s || schedule.LocalDate(s) != date)
         {
             var upcoming = schedule.NextSlots(now, 3).Select(schedule.Describe);
-            return new IssueProblem(parsed.SendOnLine,
-                $"send_on {date:yyyy-MM-dd} is not a day {edition.DisplayName} goes out; its next slots are {string.Join("; ", upcoming)}");
+            return $"send_on {date:yyyy-MM-dd} is not a day {edition.DisplayName} goes out; its next slots are {string.Join("; ", upcoming)}";
         }
-        if (s <= now)
+        return s <= now ? $"send_on {date:yyyy-MM-dd}: that day's slot ({schedule.Describe(s)}) has already passed" : null;
+    }
+
+    /// <summary>Pins a queued issue to a day's slot (or unpins it with null), checked as a file's send_on is.
+    /// Null when done, else why not.</summary>
+    public async Task<string?> PinAsync(int id, DateOnly? date, CancellationToken cancellationToken = default)
+    {
+        if (await db.Issues.FirstOrDefaultAsync(i => i.Id == id && i.Status == IssueStatus.Queued, cancellationToken) is not { } issue)
         {
-            return new IssueProblem(parsed.SendOnLine,
-                $"send_on {date:yyyy-MM-dd}: that day's slot ({schedule.Describe(s)}) has already passed");
+            return $"issue {id} is not queued";
         }
+        if (date is { } day)
+        {
+            if (PinProblem(issue.Edition, day) is { } problem)
+            {
+                return problem;
+            }
+            if (await db.Issues.AnyAsync(i => i.Id != id && i.Edition == issue.Edition && i.Status == IssueStatus.Queued && i.SendOn == day, cancellationToken))
+            {
+                return $"another queued issue is already pinned to {day:yyyy-MM-dd}";
+            }
+        }
+        issue.SendOn = date;
+        await db.SaveChangesAsync(cancellationToken);
         return null;
     }
 

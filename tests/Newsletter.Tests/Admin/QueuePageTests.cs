@@ -43,6 +43,52 @@ public sealed class QueuePageTests
             new FormUrlEncodedContent(new Dictionary<string, string> { ["id"] = $"{id}", ["__RequestVerificationToken"] = token }));
     }
 
+    [Fact]
+    public async Task An_editor_pins_an_issue_to_a_slot_day_and_unpins_it_and_a_day_without_a_slot_is_refused()
+    {
+        await using var app = TestApp.Create();
+        var password = await WorkspaceEditor.AddAsync(app);
+        await app.RunCliOkAsync("issues", "queue", app.WriteFile("a.md", TestData.TipIssue("First tip")));
+        await app.RunCliOkAsync("issues", "queue", app.WriteFile("b.md", TestData.TipIssue("Second tip")));
+        await using var web = app.CreateWebApp();
+        using var client = await WorkspaceEditor.SignedInAsync(app, web, password);
+        var token = WorkspaceEditor.Token(await client.GetStringAsync("/admin/queue"));
+        // Tip of the Week goes out on Thursdays: one three weeks or more ahead, and the Friday after it.
+        var thursday = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime).AddDays(21);
+        while (thursday.DayOfWeek != DayOfWeek.Thursday)
+        {
+            thursday = thursday.AddDays(1);
+        }
+
+        using var friday = await Post("Pin", 2, thursday.AddDays(1));
+        using var pinned = await Post("Pin", 2, thursday);
+        var pinnedPage = await pinned.Content.ReadAsStringAsync();
+        using var taken = await Post("Pin", 1, thursday);
+        using var unpinned = await Post("Unpin", 2, null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, friday.StatusCode);
+        Assert.Contains("is not a day Tip of the Week goes out", await friday.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, pinned.StatusCode);
+        Assert.Contains(thursday.ToString("ddd d MMM yyyy", System.Globalization.CultureInfo.InvariantCulture) + " 09:00", pinnedPage, StringComparison.Ordinal);
+        Assert.True(Order(pinnedPage, "First tip", "Second tip"));
+        Assert.Equal(HttpStatusCode.BadRequest, taken.StatusCode);
+        Assert.Contains("another queued issue is already pinned", await taken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, unpinned.StatusCode);
+        await using var db = app.OpenDb();
+        Assert.All(await db.Issues.ToListAsync(), i => Assert.Null(i.SendOn));
+        Assert.Equal([$"issue pinned to {thursday:yyyy-MM-dd} issue 2", "issue unpinned issue 2"],
+            await db.AuditLog.Where(a => a.Actor == WorkspaceEditor.Email && a.Action.StartsWith("issue"))
+                .OrderBy(a => a.Id).Select(a => $"{a.Action} {a.Target}").ToListAsync());
+
+        Task<HttpResponseMessage> Post(string handler, int id, DateOnly? day) => client.PostAsync($"/admin/queue?handler={handler}",
+            new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["id"] = $"{id}",
+                ["day"] = day?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                ["__RequestVerificationToken"] = token,
+            }));
+    }
+
     private static bool Order(string text, params string[] inOrder)
     {
         var at = inOrder.Select(s => text.IndexOf(s, StringComparison.Ordinal)).ToList();

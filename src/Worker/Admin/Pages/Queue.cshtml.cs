@@ -32,7 +32,24 @@ public sealed class QueueModel(IssueQueue queue, NewsletterDbContext db, AuditLo
     public Task<IActionResult> OnPostCancelAsync(int id, CancellationToken cancellationToken) =>
         ActAsync(id, "issue cancelled", () => queue.CancelAsync(id, cancellationToken), "it is not queued", cancellationToken);
 
-    private async Task<IActionResult> ActAsync(int id, string action, Func<Task<bool>> act, string refusal, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostPinAsync(int id, DateOnly? day, CancellationToken cancellationToken) =>
+        day is null
+            ? await ActAsync(id, "issue pinned", () => Task.FromResult(false), "no day was given", cancellationToken)
+            : await PinAsync(id, day, $"issue pinned to {day:yyyy-MM-dd}", cancellationToken);
+
+    public Task<IActionResult> OnPostUnpinAsync(int id, CancellationToken cancellationToken) => PinAsync(id, null, "issue unpinned", cancellationToken);
+
+    private async Task<IActionResult> PinAsync(int id, DateOnly? day, string action, CancellationToken cancellationToken)
+    {
+        string? problem = null;
+        return await ActAsync(id, action, async () => (problem = await queue.PinAsync(id, day, cancellationToken)) is null,
+            () => problem!, cancellationToken);
+    }
+
+    private Task<IActionResult> ActAsync(int id, string action, Func<Task<bool>> act, string refusal, CancellationToken cancellationToken) =>
+        ActAsync(id, action, act, () => refusal, cancellationToken);
+
+    private async Task<IActionResult> ActAsync(int id, string action, Func<Task<bool>> act, Func<string> refusal, CancellationToken cancellationToken)
     {
         if (await act())
         {
@@ -41,7 +58,7 @@ public sealed class QueueModel(IssueQueue queue, NewsletterDbContext db, AuditLo
         }
         else
         {
-            Problem = $"Issue {id} was not changed: {refusal}.";
+            Problem = $"Issue {id} was not changed: {refusal()}.";
             Response.StatusCode = StatusCodes.Status400BadRequest;
         }
         await LoadAsync(cancellationToken);
