@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editors;
 
 namespace Newsletter.Worker.Admin;

@@ -86,20 +86,17 @@ public static partial class NewsletterCli
                 await context.Error.WriteLineAsync($"there is no publication {publicationId}");
                 return 1;
             }
-            var issue = p.IssueId is null ? null : await db.Issues.AsNoTracking().FirstOrDefaultAsync(i => i.Id == p.IssueId, token);
-            var progress = await PublicationProgress.ReadAsync(db, p.Id, token);
-            var rate = p.Status == PublicationStatus.Sending
-                ? await PublicationProgress.RecentRateAsync(db, p.Id, now, TimeSpan.FromMinutes(1), token)
-                : 0;
-            progress = progress.WithRate(rate);
+            var view = (await PublicationView.ReadAsync(db, p.Id, now, token))!;
+            var progress = view.Progress;
+            var rate = progress.Rate;
             var c = CultureInfo.InvariantCulture;
             var o = context.Out;
             var displayName = editions.TryGet(p.Edition, out var e) ? $" ({e.DisplayName})" : "";
             await o.WriteLineAsync($"Publication {p.Id}");
             await o.WriteLineAsync($"  edition:    {p.Edition}{displayName}");
-            if (issue is not null)
+            if (view.Subject is not null)
             {
-                await o.WriteLineAsync($"  issue:      {issue.Id} \"{issue.Subject}\"");
+                await o.WriteLineAsync($"  issue:      {p.IssueId} \"{view.Subject}\"");
             }
             await o.WriteLineAsync($"  slot:       {DescribeSlot(editions, p)}{(p.Kind == PublicationKind.Scheduled ? "" : $" ({Kind(p.Kind)})")}");
             await o.WriteLineAsync($"  status:     {PublicationControl.Name(p.Status)}");
@@ -132,20 +129,15 @@ public static partial class NewsletterCli
                 await o.WriteLineAsync(rate > 0
                     ? string.Create(c, $"  rate:       {rate:0.0} messages/s over the last minute")
                     : "  rate:       nothing sent in the last minute");
-                await o.WriteLineAsync($"  ETA:        {(progress.Eta is { } eta ? PublicationProgress.FormatEta(eta) : "unknown until messages go out")}");
+                await o.WriteLineAsync($"  ETA:        {view.Eta ?? "unknown until messages go out"}");
             }
 
-            var failures = await db.Deliveries.AsNoTracking()
-                .Where(d => d.PublicationId == p.Id && d.Status == DeliveryStatus.Failed)
-                .OrderByDescending(d => d.CompletedAt).Take(5)
-                .Join(db.Subscribers, d => d.SubscriberId, s => s.Id, (d, s) => new { s.Email, d.LastResult })
-                .ToListAsync(token);
-            if (failures.Count > 0)
+            if (view.Failures.Count > 0)
             {
                 await o.WriteLineAsync("  latest failures:");
-                foreach (var f in failures)
+                foreach (var (email, result) in view.Failures)
                 {
-                    await o.WriteLineAsync($"    {f.Email}: {f.LastResult}");
+                    await o.WriteLineAsync($"    {email}: {result}");
                 }
             }
             return 0;

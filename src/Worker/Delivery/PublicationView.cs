@@ -1,10 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Delivery;
 
-namespace Newsletter.Worker.Admin;
+namespace Newsletter.Worker.Delivery;
 
-/// <summary>A publication as the workspace shows it: its counts, rate and time left, and latest failures.</summary>
+/// <summary>A publication as the workspace and <c>publications show</c> present it: counts, rate and time left, latest failures.</summary>
 public sealed record PublicationView(
     Publication Publication, string? Subject, PublicationProgress Progress, string? Eta, IReadOnlyList<(string Email, string? Result)> Failures)
 {
@@ -30,7 +29,7 @@ public sealed record PublicationView(
         return new PublicationView(p, subject, progress, progress.Eta is { } eta ? PublicationProgress.FormatEta(eta) : null, failures);
     }
 
-    /// <summary>What the page's script refreshes, every few seconds while the send runs.</summary>
+    /// <summary>What the workspace's publication page refreshes, every few seconds while the send runs.</summary>
     public object Live() => new
     {
         status = PublicationControl.Name(Publication.Status),
