@@ -99,9 +99,6 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
             exitCode == 0 ? null : $"exit {exitCode}", CancellationToken.None);
     }
 
-    public static EditionSchedule Schedule(IServiceProvider services, string edition) =>
-        new(services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(edition));
-
     /// <summary>"unknown edition 'x' (known editions: …)", or null when the key is known or absent.</summary>
     public static string? UnknownEdition(IServiceProvider services, string? key)
     {

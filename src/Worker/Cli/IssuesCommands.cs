@@ -77,17 +77,12 @@ public static partial class NewsletterCli
                 await context.Out.WriteLineAsync("No issues.");
                 return 0;
             }
-            var db = services.GetRequiredService<Data.NewsletterDbContext>();
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            var nowUtc = now.UtcDateTime;
+            var plan = services.GetRequiredService<EditionPlan>();
             await context.Out.WriteLineAsync($"{"ID",5}  {"EDITION",-18} {"STATUS",-10} {"GOES OUT",-40}  SUBJECT");
             foreach (var group in list.GroupBy(i => i.Edition).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                var schedule = CliContext.Schedule(services, group.Key);
-                var taken = (await db.Publications.AsNoTracking()
-                    .Where(p => p.Edition == group.Key && p.SlotUtc > nowUtc).Select(p => p.SlotUtc).ToListAsync(token)).ToHashSet();
+                var (schedule, _, forecast) = await plan.QueueAsync(group.Key, token);
                 var queued = group.Where(i => i.Status == IssueStatus.Queued).ToList();
-                var forecast = QueueForecast.Forecast(schedule, queued, taken, now);
                 var rows = queued
                     .OrderBy(i => forecast[i.Id].Slot ?? DateTimeOffset.MaxValue).ThenBy(i => i.Id)
                     .Select(i => (Issue: i, When: forecast[i.Id].Slot is { } slot

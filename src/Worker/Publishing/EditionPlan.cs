@@ -13,6 +13,19 @@ public sealed record PlannedSlot(DateTimeOffset SlotUtc, string When, string Day
 /// <summary>An edition's slots around now: what went out, and what will, by the publisher's own rule.</summary>
 public sealed class EditionPlan(NewsletterDbContext db, IOptions<EditionsOptions> editions, TimeProvider time)
 {
+    /// <summary>The edition's queued issues, each with the slot it will take (or why none), by the publisher's rule.</summary>
+    public async Task<(EditionSchedule Schedule, List<Issue> Queued, IReadOnlyDictionary<int, ForecastSlot> Forecast)> QueueAsync(
+        string edition, CancellationToken cancellationToken)
+    {
+        var schedule = new EditionSchedule(editions.Value.Get(edition));
+        var now = time.GetUtcNow();
+        var queued = await db.Issues.AsNoTracking()
+            .Where(i => i.Edition == edition && i.Status == IssueStatus.Queued).ToListAsync(cancellationToken);
+        var taken = (await db.Publications.AsNoTracking().Where(p => p.Edition == edition && p.SlotUtc > now.UtcDateTime)
+            .Select(p => p.SlotUtc).ToListAsync(cancellationToken)).ToHashSet();
+        return (schedule, queued, QueueForecast.Forecast(schedule, queued, taken, now));
+    }
+
     public async Task<IReadOnlyList<PlannedSlot>> SlotsAsync(string edition, TimeSpan back, TimeSpan ahead, CancellationToken cancellationToken)
     {
         var schedule = new EditionSchedule(editions.Value.Get(edition));

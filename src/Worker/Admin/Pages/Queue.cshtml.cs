@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
@@ -12,7 +11,7 @@ namespace Newsletter.Worker.Admin.Pages;
 public sealed record QueueRow(Issue Issue, string When);
 
 /// <summary>Each edition's queue in the order it goes out (the publisher's rule); move, cancel, audited.</summary>
-public sealed class QueueModel(IssueQueue queue, NewsletterDbContext db, AuditLog audit, IOptions<EditionsOptions> editions, TimeProvider time)
+public sealed class QueueModel(IssueQueue queue, EditionPlan plan, AuditLog audit, IOptions<EditionsOptions> editions)
     : EditorPage
 {
     public IReadOnlyList<(string Name, IReadOnlyList<QueueRow> Rows)> Editions { get; private set; } = [];
@@ -67,15 +66,10 @@ public sealed class QueueModel(IssueQueue queue, NewsletterDbContext db, AuditLo
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         var list = new List<(string, IReadOnlyList<QueueRow>)>();
         foreach (var key in editions.Value.Keys)
         {
-            var schedule = new EditionSchedule(editions.Value.Get(key));
-            var queued = await db.Issues.AsNoTracking().Where(i => i.Edition == key && i.Status == IssueStatus.Queued).ToListAsync(cancellationToken);
-            var taken = (await db.Publications.AsNoTracking().Where(p => p.Edition == key && p.SlotUtc > now.UtcDateTime)
-                .Select(p => p.SlotUtc).ToListAsync(cancellationToken)).ToHashSet();
-            var forecast = QueueForecast.Forecast(schedule, queued, taken, now);
+            var (schedule, queued, forecast) = await plan.QueueAsync(key, cancellationToken);
             list.Add((editions.Value.Get(key).DisplayName, queued
                 .OrderBy(i => forecast[i.Id].Slot ?? DateTimeOffset.MaxValue).ThenBy(i => i.QueuedAt).ThenBy(i => i.Id)
                 .Select(i => new QueueRow(i, forecast[i.Id].Slot is { } slot ? schedule.Describe(slot) : forecast[i.Id].Reason!))
