@@ -42,6 +42,10 @@ public sealed class DeliveryRecord
 
     /// <summary>The server's last reply, or why the delivery was skipped or failed.</summary>
     public string? LastResult { get; set; }
+
+    /// <summary>When the reader left through this message's unsubscribe link: an issue's results count
+    /// these, with no tracking beyond the link the reader chose to use.</summary>
+    public DateTime? UnsubscribedAt { get; set; }
 }
 
 public enum DeliveryStatus

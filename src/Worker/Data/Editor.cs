@@ -24,6 +24,12 @@ public sealed class Editor
     public int FailedSignIns { get; set; }
 
     public DateTime? LockedUntil { get; set; }
+
+    /// <summary>Set when the editor asked not to be emailed about an edition's next slot with nothing queued.</summary>
+    public bool MuteEmptySlotWarnings { get; set; }
+
+    /// <summary>Set when the editor asked not to get a summary email after each publication.</summary>
+    public bool MutePublicationSummaries { get; set; }
 }
 
 /// <summary>One change someone made: who, what, when. Written for every change an editor makes,

@@ -31,6 +31,9 @@ public sealed class Issue
     public DateTime? PublishedAt { get; set; }
 
     public DateTime? CancelledAt { get; set; }
+
+    /// <summary>When the issue was last changed in the workspace (a draft saved, a queued issue edited).</summary>
+    public DateTime? UpdatedAt { get; set; }
 }
 
 public enum IssueStatus
@@ -38,6 +41,9 @@ public enum IssueStatus
     Queued = 0,
     Published = 1,
     Cancelled = 2,
+
+    /// <summary>Being written in the workspace: not checked yet, never published until queued.</summary>
+    Draft = 3,
 }
 
 /// <summary>Edition-specific front-matter values, stored with the issue as JSON.</summary>

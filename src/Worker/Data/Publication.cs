@@ -33,6 +33,9 @@ public sealed class Publication
     /// <summary>Delivery errors (refusals, throttling, lost or refused connections) counted against
     /// <c>Delivery:ErrorBudget</c>; past it the publication pauses. Resuming starts a fresh count.</summary>
     public int ErrorCount { get; set; }
+
+    /// <summary>When the editors were sent the publication's summary; null until it finished and they were.</summary>
+    public DateTime? SummarySentAt { get; set; }
 }
 
 public enum PublicationKind

@@ -19,7 +19,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 "Newsletter.Worker.Data.DeliveryRecord",
                 typeof(DeliveryRecord),
                 baseEntityType,
-                propertyCount: 12,
+                propertyCount: 13,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 3,
                 keyCount: 1);
@@ -127,6 +127,15 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 fieldInfo: typeof(DeliveryRecord).GetField("<SubscriberId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
             subscriberId.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var unsubscribedAt = runtimeEntityType.AddProperty(
+                "UnsubscribedAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(DeliveryRecord).GetProperty("UnsubscribedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DeliveryRecord).GetField("<UnsubscribedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
+            unsubscribedAt.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

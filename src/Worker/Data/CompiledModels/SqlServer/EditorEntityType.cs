@@ -18,7 +18,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 "Newsletter.Worker.Data.Editor",
                 typeof(Editor),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 11,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -82,6 +82,22 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 fieldInfo: typeof(Editor).GetField("<MustChangePassword>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: false);
             mustChangePassword.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var muteEmptySlotWarnings = runtimeEntityType.AddProperty(
+                "MuteEmptySlotWarnings",
+                typeof(bool),
+                propertyInfo: typeof(Editor).GetProperty("MuteEmptySlotWarnings", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Editor).GetField("<MuteEmptySlotWarnings>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+            muteEmptySlotWarnings.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var mutePublicationSummaries = runtimeEntityType.AddProperty(
+                "MutePublicationSummaries",
+                typeof(bool),
+                propertyInfo: typeof(Editor).GetProperty("MutePublicationSummaries", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Editor).GetField("<MutePublicationSummaries>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+            mutePublicationSummaries.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var name = runtimeEntityType.AddProperty(
                 "Name",

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("21fc35bf-a83a-427d-84da-caaeab1e1ba1"), entityTypeCount: 11)
+            : base(skipDetectChanges: false, modelId: new Guid("25e06658-d9c4-4eb7-bc76-a1ed7e607b78"), entityTypeCount: 11)
         {
         }
 

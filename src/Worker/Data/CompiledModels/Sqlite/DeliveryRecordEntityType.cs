@@ -19,7 +19,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 "Newsletter.Worker.Data.DeliveryRecord",
                 typeof(DeliveryRecord),
                 baseEntityType,
-                propertyCount: 12,
+                propertyCount: 13,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 3,
                 keyCount: 1);
@@ -115,6 +115,14 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(DeliveryRecord).GetProperty("SubscriberId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(DeliveryRecord).GetField("<SubscriberId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
+
+            var unsubscribedAt = runtimeEntityType.AddProperty(
+                "UnsubscribedAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(DeliveryRecord).GetProperty("UnsubscribedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DeliveryRecord).GetField("<UnsubscribedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

@@ -18,7 +18,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 "Newsletter.Worker.Data.Editor",
                 typeof(Editor),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 11,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -74,6 +74,20 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 typeof(bool),
                 propertyInfo: typeof(Editor).GetProperty("MustChangePassword", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Editor).GetField("<MustChangePassword>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+
+            var muteEmptySlotWarnings = runtimeEntityType.AddProperty(
+                "MuteEmptySlotWarnings",
+                typeof(bool),
+                propertyInfo: typeof(Editor).GetProperty("MuteEmptySlotWarnings", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Editor).GetField("<MuteEmptySlotWarnings>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+
+            var mutePublicationSummaries = runtimeEntityType.AddProperty(
+                "MutePublicationSummaries",
+                typeof(bool),
+                propertyInfo: typeof(Editor).GetProperty("MutePublicationSummaries", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Editor).GetField("<MutePublicationSummaries>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: false);
 
             var name = runtimeEntityType.AddProperty(

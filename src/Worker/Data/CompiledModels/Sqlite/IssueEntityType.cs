@@ -18,7 +18,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 "Newsletter.Worker.Data.Issue",
                 typeof(Issue),
                 baseEntityType,
-                propertyCount: 12,
+                propertyCount: 13,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -110,6 +110,14 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(Issue).GetProperty("Subject", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Issue).GetField("<Subject>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 998);
+
+            var updatedAt = runtimeEntityType.AddProperty(
+                "UpdatedAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(Issue).GetProperty("UpdatedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Issue).GetField("<UpdatedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

@@ -19,7 +19,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 "Newsletter.Worker.Data.Publication",
                 typeof(Publication),
                 baseEntityType,
-                propertyCount: 11,
+                propertyCount: 12,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 3,
                 keyCount: 1);
@@ -106,6 +106,14 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(Publication).GetProperty("Status", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Publication).GetField("<Status>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
             status.SetSentinelFromProviderValue(0);
+
+            var summarySentAt = runtimeEntityType.AddProperty(
+                "SummarySentAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(Publication).GetProperty("SummarySentAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<SummarySentAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("55e84fd2-1495-481e-aa71-2d0793755992"), entityTypeCount: 11)
+            : base(skipDetectChanges: false, modelId: new Guid("321ada25-d0ca-44ea-968b-4f2aa5c87012"), entityTypeCount: 11)
         {
         }
 

@@ -316,6 +316,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Property<int>("SubscriberId")
                         .HasColumnType("int");
 
+                    b.Property<DateTime?>("UnsubscribedAt")
+                        .HasColumnType("datetime2");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SubscriberId");
@@ -354,6 +357,12 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .HasColumnType("datetime2");
 
                     b.Property<bool>("MustChangePassword")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("MuteEmptySlotWarnings")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("MutePublicationSummaries")
                         .HasColumnType("bit");
 
                     b.Property<string>("Name")
@@ -422,6 +431,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .HasMaxLength(998)
                         .HasColumnType("nvarchar(998)");
 
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("datetime2");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Edition", "Status", "QueuedAt");
@@ -469,6 +481,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
                     b.Property<int>("Status")
                         .HasColumnType("int");
+
+                    b.Property<DateTime?>("SummarySentAt")
+                        .HasColumnType("datetime2");
 
                     b.HasKey("Id");
 

@@ -299,6 +299,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<int>("SubscriberId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("UnsubscribedAt")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SubscriberId");
@@ -335,6 +338,12 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("MustChangePassword")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("MuteEmptySlotWarnings")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("MutePublicationSummaries")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
@@ -401,6 +410,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .HasMaxLength(998)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Edition", "Status", "QueuedAt");
@@ -446,6 +458,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("SummarySentAt")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
