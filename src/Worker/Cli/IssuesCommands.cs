@@ -168,13 +168,8 @@ public static partial class NewsletterCli
 
     /// <summary>The full message a reader would get, built and signed exactly as the sender builds it.</summary>
     private static MimeMessage BuildMessage(
-        IServiceProvider services, Issue issue, RenderedEmail rendered, Recipient recipient, string messageIdPrefix)
-    {
-        var edition = services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(issue.Edition);
-        var queue = services.GetRequiredService<IssueQueue>();
-        return services.GetRequiredService<MessageFactory>().Build(
-            edition, rendered, recipient, queue.PreviewUnsubscribeUrl, $"{messageIdPrefix}.{Guid.NewGuid():N}");
-    }
+        IServiceProvider services, Issue issue, RenderedEmail rendered, Recipient recipient, string messageIdPrefix) =>
+        services.GetRequiredService<IssueTestSend>().Build(issue, rendered, recipient, messageIdPrefix);
 
     private static Command PreviewCommand(CliContext context)
     {
@@ -246,31 +241,13 @@ public static partial class NewsletterCli
                 await context.Error.WriteLineAsync($"--to: '{address}' is not a single email address (e.g. editor@example.org)");
                 return 2;
             }
-            var greeting = parse.GetValue(name);
-            var rendered = await queue.PreviewAsync(issue, greeting, token);
-            rendered = rendered with { Subject = "[TEST] " + rendered.Subject };
-            var edition = services.GetRequiredService<IOptions<EditionsOptions>>().Value.Get(issue.Edition);
-            var recipient = new Recipient(0, address, greeting);
-            var message = BuildMessage(services, issue, rendered, recipient, "test");
-            var envelopeFrom = services.GetRequiredService<MessageFactory>().EnvelopeFrom(edition, recipient);
-
-            SendResult result;
-            try
+            var result = await services.GetRequiredService<IssueTestSend>().SendAsync(issue, address, parse.GetValue(name), token);
+            if (!result.Sent)
             {
-                await using var connection = await services.GetRequiredService<IMailTransport>().OpenAsync(token);
-                result = await connection.SendAsync(message, envelopeFrom, new MailboxAddress(greeting, address), token);
-            }
-            catch (MailTransportException ex)
-            {
-                await context.Error.WriteLineAsync($"Not sent: {ex.Message}");
+                await context.Error.WriteLineAsync(result.Message);
                 return 1;
             }
-            if (result.Status != SendStatus.Accepted)
-            {
-                await context.Error.WriteLineAsync($"Not sent: the server answered {result.Reply}");
-                return 1;
-            }
-            await context.Out.WriteLineAsync($"Sent \"{message.Subject}\" to {address} ({result.Reply})");
+            await context.Out.WriteLineAsync(result.Message);
             return 0;
         }, ct));
         return command;
@@ -382,9 +359,5 @@ public static partial class NewsletterCli
     }
 
     /// <summary>One mailbox from --to ("Sam &lt;sam@example.org&gt;" or a bare address); null when it is not exactly one.</summary>
-    private static MailboxAddress? Mailbox(string value) =>
-        MailboxAddress.TryParse(value.Trim(), out var mailbox) && MessageFactory.OneLine(mailbox.Address) == mailbox.Address
-        && mailbox.Address.Contains('@', StringComparison.Ordinal)
-            ? mailbox
-            : null;
+    private static MailboxAddress? Mailbox(string value) => IssueTestSend.Mailbox(value);
 }

@@ -37,6 +37,9 @@ public static class IssueFile
     public const int MaxSubjectLength = 200;
     public const int MaxValueLength = 2000;
 
+    /// <summary>The preheader's column holds this many characters.</summary>
+    public const int MaxPreheaderLength = 500;
+
     private static readonly string[] CommonKeys = ["edition", "subject", "preheader", "send_on", "headline"];
 
     private static readonly Dictionary<EditionFormat, string[]> FormatKeys = new()
@@ -105,6 +108,10 @@ public static class IssueFile
             problems.Add(new IssueProblem(values["subject"].Line, $"the subject is {subject.Length} characters; keep it under {MaxSubjectLength}"));
         }
         var preheader = Scalar(values, "preheader", problems);
+        if (preheader is not null && preheader.Length > MaxPreheaderLength)
+        {
+            problems.Add(new IssueProblem(values["preheader"].Line, $"the preheader is {preheader.Length} characters; the limit is {MaxPreheaderLength}"));
+        }
         DateOnly? sendOn = null;
         if (Scalar(values, "send_on", problems) is { } sendOnText)
         {

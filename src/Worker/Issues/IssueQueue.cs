@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Issues;
 public sealed record QueueResult(Issue? Issue, IReadOnlyList<string> Problems);
 
 /// <summary>The editor's queue: validate and queue issue files, list, preview and cancel them.</summary>
-public sealed class IssueQueue(
+public sealed partial class IssueQueue(
     NewsletterDbContext db, IOptions<EditionsOptions> editions, EditionEmailFactory emails, IEmailRenderer renderer,
     TimeProvider time)
 {
@@ -36,38 +36,46 @@ public sealed class IssueQueue(
         {
             return new QueueResult(null, [$"{path}: cannot read the file: {ex.Message}"]);
         }
-        var (parsed, problems) = IssueFile.Parse(text, editions.Value);
+        var (parsed, problems) = await CheckAsync(text, allowDuplicate ? null : 0, cancellationToken);
         if (parsed is null)
         {
             return new QueueResult(null, problems.Select(p => p.Format(path)).ToList());
         }
-
-        if (CheckPinnedDate(parsed) is { } pinnedProblem)
-        {
-            return new QueueResult(null, [pinnedProblem.Format(path)]);
-        }
-
         var issue = ToIssue(parsed, path);
-        if (!allowDuplicate && await FindQueuedTwinAsync(issue, cancellationToken) is { } twin)
-        {
-            return new QueueResult(null,
-                [$"{path}: this issue is already queued as issue {twin} (same edition, subject, front matter and body); to queue it a second time, add --allow-duplicate"]);
-        }
-
-        var renderProblems = await CheckRendersAsync(parsed, path, cancellationToken);
-        if (renderProblems.Count > 0)
-        {
-            return new QueueResult(null, renderProblems);
-        }
-
         issue.QueuedAt = time.GetUtcNow().UtcDateTime;
         db.Issues.Add(issue);
         await db.SaveChangesAsync(cancellationToken);
         return new QueueResult(issue, []);
     }
 
-    private Task<int?> FindQueuedTwinAsync(Issue issue, CancellationToken cancellationToken) => db.Issues.AsNoTracking()
-        .Where(i => i.Status == IssueStatus.Queued && i.Edition == issue.Edition && i.Subject == issue.Subject
+    /// <summary>
+    /// Every check <c>issues queue</c> makes, on an issue file's text: the front matter and body, the
+    /// pinned date, a twin already queued (unless <paramref name="twinCheckExcept"/> is null; else the
+    /// issue it names, being edited, is not its own twin), and the email as readers would get it.
+    /// </summary>
+    public async Task<(ParsedIssue? Issue, IReadOnlyList<IssueProblem> Problems)> CheckAsync(
+        string text, int? twinCheckExcept, CancellationToken cancellationToken = default)
+    {
+        var (parsed, problems) = IssueFile.Parse(text, editions.Value);
+        if (parsed is null)
+        {
+            return (null, problems);
+        }
+        if (CheckPinnedDate(parsed) is { } pinnedProblem)
+        {
+            return (null, [pinnedProblem]);
+        }
+        if (twinCheckExcept is { } except && await FindQueuedTwinAsync(ToIssue(parsed, null), except, cancellationToken) is { } twin)
+        {
+            return (null, [new IssueProblem(0,
+                $"this issue is already queued as issue {twin} (same edition, subject, front matter and body); to queue it a second time, add --allow-duplicate")]);
+        }
+        var renderProblems = await CheckRendersAsync(parsed, cancellationToken);
+        return renderProblems.Count > 0 ? (null, renderProblems) : (parsed, []);
+    }
+
+    private Task<int?> FindQueuedTwinAsync(Issue issue, int except, CancellationToken cancellationToken) => db.Issues.AsNoTracking()
+        .Where(i => i.Status == IssueStatus.Queued && i.Id != except && i.Edition == issue.Edition && i.Subject == issue.Subject
                     && i.Preheader == issue.Preheader && i.SendOn == issue.SendOn && i.ExtrasJson == issue.ExtrasJson
                     && i.BodyMarkdown == issue.BodyMarkdown)
         .OrderBy(i => i.Id).Select(i => (int?)i.Id).FirstOrDefaultAsync(cancellationToken);
@@ -131,7 +139,7 @@ public sealed class IssueQueue(
     /// disclaimer, or carrying a link that is not absolute https or an image without alt text, refuses
     /// it — each with its own reason.
     /// </summary>
-    private async Task<List<string>> CheckRendersAsync(ParsedIssue parsed, string path, CancellationToken cancellationToken)
+    private async Task<List<IssueProblem>> CheckRendersAsync(ParsedIssue parsed, CancellationToken cancellationToken)
     {
         var schedule = new EditionSchedule(editions.Value.Get(parsed.Edition));
         var date = parsed.SendOn ?? schedule.LocalDate(schedule.NextSlotAfter(time.GetUtcNow()) ?? time.GetUtcNow());
@@ -142,9 +150,9 @@ public sealed class IssueQueue(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return [$"{path}: the issue does not render: {ex.Message}"];
+            return [new IssueProblem(0, $"the issue does not render: {ex.Message}")];
         }
-        return Lint(prepared).Select(p => $"{path}: {p}").ToList();
+        return Lint(prepared).Select(p => new IssueProblem(0, p)).ToList();
     }
 
     /// <summary>Every reason the prepared issue must not go out, as readers would get it (empty when it may).</summary>
@@ -239,7 +247,7 @@ public sealed class IssueQueue(
         return (ToIssue(parsed, idOrFile), []);
     }
 
-    private static Issue ToIssue(ParsedIssue parsed, string path) => new()
+    private static Issue ToIssue(ParsedIssue parsed, string? path) => new()
     {
         Edition = parsed.Edition,
         Subject = parsed.Subject,
@@ -247,7 +255,7 @@ public sealed class IssueQueue(
         SendOn = parsed.SendOn,
         ExtrasJson = JsonSerializer.Serialize(parsed.Extras, EditionEmailFactory.Json),
         BodyMarkdown = parsed.BodyMarkdown,
-        SourceFile = Path.GetFullPath(path),
+        SourceFile = path is null ? null : Path.GetFullPath(path),
         Status = IssueStatus.Queued,
     };
 

@@ -6,6 +6,7 @@ public static class IssuesExtensions
     public static IHostApplicationBuilder AddNewsletterIssues(this IHostApplicationBuilder builder)
     {
         builder.Services.AddScoped<IssueQueue>();
+        builder.Services.AddScoped<IssueTestSend>();
         return builder;
     }
 }

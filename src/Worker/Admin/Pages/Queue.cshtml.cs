@@ -20,7 +20,11 @@ public sealed class QueueModel(IssueQueue queue, EditionPlan plan, AuditLog audi
 
     public string? Problem { get; private set; }
 
-    public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
+    public Task OnGetAsync(int? queued, CancellationToken cancellationToken)
+    {
+        Message = queued is { } id ? $"Issue {id} is queued." : null;
+        return LoadAsync(cancellationToken);
+    }
 
     public Task<IActionResult> OnPostEarlierAsync(int id, CancellationToken cancellationToken) =>
         ActAsync(id, "issue moved earlier", () => queue.MoveAsync(id, earlier: true, cancellationToken), "it is already first, pinned, or not queued", cancellationToken);
