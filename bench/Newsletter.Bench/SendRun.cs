@@ -148,7 +148,7 @@ internal static class SendRun
     {
         var edition = editions.Get("weekly-tip");
         var encoded = new EncodedEmail(await PrepareAsync(services, edition, issueId));
-        var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(1, edition.Key);
+        var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(1, edition.Key, 1);
         var message = services.GetRequiredService<MessageFactory>().Build(edition, encoded.Subject,
             encoded.Personalize(new PersonalFields("Reader 0", url)), new Recipient(1, "reader1@example.org", "Reader 0"), url, "1.0.0");
         using var counter = new MemoryStream();
@@ -241,7 +241,7 @@ internal static class SendRun
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < n; i++)
         {
-            urls[i] = links.Unsubscribe(i + 1, edition.Key);
+            urls[i] = links.Unsubscribe(i + 1, edition.Key, 1);
         }
         micros["sign link"] = clock.Elapsed.TotalMicroseconds / n;
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Data;
@@ -84,6 +85,13 @@ public static class AdminExtensions
                 await PublicationView.ReadAsync(db, id, time.GetUtcNow().UtcDateTime, cancellationToken) is { } view
                     ? Results.Json(view.Live())
                     : Results.NotFound())
+            .RequireAuthorization();
+        // An issue's results are its publication's: the issue-centred address leads there.
+        app.MapGet("/admin/issues/{id:int}/results", async Task<Results<RedirectHttpResult, NotFound>> (
+                int id, NewsletterDbContext db, CancellationToken cancellationToken) =>
+                await PublicationView.OfIssueAsync(db, id, cancellationToken) is { } publicationId
+                    ? TypedResults.Redirect($"/admin/publications/{publicationId}")
+                    : TypedResults.NotFound())
             .RequireAuthorization();
         return app;
     }

@@ -73,7 +73,7 @@ public static partial class NewsletterCli
     private static Command ShowPublicationCommand(CliContext context)
     {
         var id = PublicationIdArgument();
-        var command = new Command("show", "Show a publication: sent, pending, retrying, failed and skipped; rate and time left.") { id };
+        var command = new Command("show", "Show a publication: sent, pending, retrying, failed and skipped; rate and time left; the issue's results.") { id };
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
             var db = services.GetRequiredService<NewsletterDbContext>();
@@ -131,6 +131,12 @@ public static partial class NewsletterCli
                     : "  rate:       nothing sent in the last minute");
                 await o.WriteLineAsync($"  ETA:        {view.Eta ?? "unknown until messages go out"}");
             }
+
+            var results = view.Results;
+            await o.WriteLineAsync("  results:");
+            await o.WriteLineAsync(string.Create(c, $"    delivered:    {results.Delivered:N0} (failed {results.Failed:N0}, skipped {results.Skipped:N0})"));
+            await o.WriteLineAsync($"    bounced:      {results.DescribeBounced()}");
+            await o.WriteLineAsync($"    unsubscribed: {results.DescribeUnsubscribed()} through this issue's links");
 
             if (view.Failures.Count > 0)
             {

@@ -298,8 +298,9 @@ public sealed class DeliveryEngine(
                 }
 
                 await pacer.AcquireMessageAsync(stopping);
-                // The link is signed once and used for the body and the List-Unsubscribe header alike.
-                var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition);
+                // The link is signed once and used for the body and the List-Unsubscribe header alike;
+                // it names the publication, so leaving through it counts in this results.
+                var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition, publicationId);
                 // The sender's own message and body buffers, filled again for each recipient: the
                 // previous message has been answered and recorded by now.
                 var to = new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name);

@@ -18,6 +18,9 @@ public sealed record PublicationProgress(
 
     public TimeSpan? Eta => Rate > 0 && Outstanding > 0 ? TimeSpan.FromSeconds(Outstanding / Rate) : null;
 
+    /// <summary>Deliveries whose reader left through this publication's unsubscribe link (<see cref="PublicationResults"/>).</summary>
+    public int Unsubscribed { get; init; }
+
     /// <summary>On a run's final progress: the messages this run (this process) had accepted.</summary>
     public int SentByThisRun { get; init; }
 
@@ -47,7 +50,7 @@ public sealed record PublicationProgress(
         ? $"{(int)eta.TotalHours}h{eta.Minutes:00}m"
         : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{Math.Max(1, (int)Math.Ceiling(eta.TotalSeconds))}s";
 
-    /// <summary>The publication's counts (one grouped query; the rate is left to the caller).</summary>
+    /// <summary>The publication's counts, the results' unsubscribes included (one grouped query; the rate is left to the caller).</summary>
     public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {
         // A claimed row with CompletedAt set is a message the server accepted whose batch is not
@@ -57,8 +60,9 @@ public sealed record PublicationProgress(
             {
                 Status = d.Status == DeliveryStatus.Claimed && d.CompletedAt != null ? DeliveryStatus.Sent : d.Status,
                 Retrying = d.Attempts > 0 || d.FirstAttemptAt != null,
+                Unsubscribed = d.UnsubscribedAt != null,
             })
-            .Select(g => new { g.Key.Status, g.Key.Retrying, Count = g.Count() })
+            .Select(g => new { g.Key.Status, g.Key.Retrying, g.Key.Unsubscribed, Count = g.Count() })
             .ToListAsync(cancellationToken);
         int Count(DeliveryStatus s) => counts.Where(c => c.Status == s).Sum(c => c.Count);
         var retrying = counts.Where(c => c.Retrying && c.Status is DeliveryStatus.Pending or DeliveryStatus.Claimed).Sum(c => c.Count);
@@ -70,7 +74,10 @@ public sealed record PublicationProgress(
             Pending: Count(DeliveryStatus.Pending) + Count(DeliveryStatus.Claimed) - retrying,
             Retrying: retrying,
             Unsent: Count(DeliveryStatus.Cancelled) + Count(DeliveryStatus.Expired),
-            Rate: 0);
+            Rate: 0)
+        {
+            Unsubscribed = counts.Where(c => c.Unsubscribed).Sum(c => c.Count),
+        };
     }
 
     /// <summary>Outcomes per second over the last <paramref name="window"/>, whichever process made them.</summary>

@@ -3,10 +3,17 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;
 
-/// <summary>A publication as the workspace and <c>publications show</c> present it: counts, rate and time left, latest failures.</summary>
+/// <summary>A publication as the workspace and <c>publications show</c> present it: counts, rate and time left,
+/// latest failures, and the issue's results.</summary>
 public sealed record PublicationView(
     Publication Publication, string? Subject, PublicationProgress Progress, string? Eta, IReadOnlyList<(string Email, string? Result)> Failures)
 {
+    public PublicationResults Results => PublicationResults.Of(Progress);
+
+    /// <summary>The publication of an issue (there is at most one), for the issue's results.</summary>
+    public static Task<int?> OfIssueAsync(NewsletterDbContext db, int issueId, CancellationToken cancellationToken) =>
+        db.Publications.AsNoTracking().Where(p => p.IssueId == issueId).OrderByDescending(p => p.Id).Select(p => (int?)p.Id).FirstOrDefaultAsync(cancellationToken);
+
     public static async Task<PublicationView?> ReadAsync(NewsletterDbContext db, int id, DateTime now, CancellationToken cancellationToken)
     {
         if (await db.Publications.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, cancellationToken) is not { } p)

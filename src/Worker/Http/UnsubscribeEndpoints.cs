@@ -1,9 +1,13 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Lists;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
+using Newsletter.Worker.Links;
 using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker.Http;
@@ -14,7 +18,8 @@ namespace Newsletter.Worker.Http;
 /// and Apple Mail's one-click request (RFC 8058), so it takes no cookies, antiforgery token or
 /// login, accepts both form encodings, answers 200 without a redirect, and is harmless to repeat.
 /// A POST without <c>scope=all</c> — the one-click request included — leaves only the link's edition;
-/// <c>scope=all</c> (the page's second button) leaves every edition.
+/// <c>scope=all</c> (the page's second button) leaves every edition. A link from an email names its
+/// publication (<c>?p=</c>), kept by the page's form, so that issue's results count the leaving.
 /// </summary>
 public static class UnsubscribeEndpoints
 {
@@ -30,7 +35,8 @@ public static class UnsubscribeEndpoints
     }
 
     private static IResult Show(
-        string token, LinkTokenSigner signer, SubscriberLinks links, IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter)
+        string token, HttpRequest request, LinkTokenSigner signer, SubscriberLinks links, IOptions<EditionsOptions> editions,
+        IOptions<NewsletterOptions> newsletter)
     {
         var name = newsletter.Value.Name;
         if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link) || !editions.Value.TryGet(link.Edition, out var edition))
@@ -41,7 +47,7 @@ public static class UnsubscribeEndpoints
         var body = $"""
             <h1>Unsubscribe from {display}?</h1>
             <p>You can stop just {display}, or every edition we send you.</p>
-            <form method="post" action="/unsubscribe/{Page.Encode(token)}">
+            <form method="post" action="/unsubscribe/{Page.Encode(token)}{PublicationQuery(PublicationOf(request))}">
               <input type="hidden" name="List-Unsubscribe" value="One-Click">
               <div class="actions">
                 <button type="submit" name="{ScopeField}" value="edition">Unsubscribe from {display} only</button>
@@ -55,7 +61,8 @@ public static class UnsubscribeEndpoints
 
     private static async Task<IResult> Unsubscribe(
         string token, HttpRequest request, LinkTokenSigner signer, SubscriberList list, SubscriptionService service, SubscriberLinks links,
-        IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+        NewsletterDbContext db, TimeProvider time, IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter,
+        CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
         if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link) || !editions.Value.TryGet(link.Edition, out var edition))
@@ -70,12 +77,20 @@ public static class UnsubscribeEndpoints
         {
             return PublicAnswers.BadBody(body, name);
         }
-        if (string.Equals(body.Get(ScopeField), ScopeAll, StringComparison.Ordinal))
+        var all = string.Equals(body.Get(ScopeField), ScopeAll, StringComparison.Ordinal);
+        var changed = all
+            ? await service.UnsubscribeAllAsync(link.SubscriberId, cancellationToken)
+            : await list.UnsubscribeAsync(link.SubscriberId, link.Edition, cancellationToken);
+        if (changed && PublicationOf(request) is { } publicationId)
         {
-            await service.UnsubscribeAllAsync(link.SubscriberId, cancellationToken);
+            // p is unsigned on purpose: the update matches only this (verified) reader's own delivery of it.
+            await PublicationResults.RecordUnsubscribeAsync(
+                db, publicationId, link.SubscriberId, link.Edition, time.GetUtcNow().UtcDateTime, cancellationToken);
+        }
+        if (all)
+        {
             return PreferencesEndpoints.UnsubscribedEverywhere(name, links.PreferencesToken(link.SubscriberId));
         }
-        await list.UnsubscribeAsync(link.SubscriberId, link.Edition, cancellationToken);
         var display = Page.Encode(edition.DisplayName);
         return Page.Html("Unsubscribed", $"""
             <h1>You're unsubscribed from {display}</h1>
@@ -83,6 +98,13 @@ public static class UnsubscribeEndpoints
             <p class="note">Other editions you chose are not affected. <a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
             """, name);
     }
+
+    /// <summary>The publication the link came in; an old link without one, or a mangled value, still unsubscribes.</summary>
+    private static int? PublicationOf(HttpRequest request) =>
+        int.TryParse(request.Query[LinkBuilder.PublicationQuery], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id : null;
+
+    private static string PublicationQuery(int? publicationId) =>
+        publicationId is { } id ? string.Create(CultureInfo.InvariantCulture, $"?{LinkBuilder.PublicationQuery}={id}") : "";
 
     private static IResult BadLink(string name) => Page.Html(
         "This link does not work",

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,18 @@ namespace Newsletter.Worker.Links;
 /// <summary>Builds the personal links in emails and pages.</summary>
 public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptions> options)
 {
-    public string Unsubscribe(int subscriberId, string edition) =>
-        $"{options.Value.BaseUrl}/unsubscribe/{signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition))}";
+    /// <summary>The unsubscribe link; with a publication, <c>?p=</c> names the email it came in, so that
+    /// issue's results can count the reader's leaving (see <c>PublicationResults.RecordUnsubscribeAsync</c>).</summary>
+    public string Unsubscribe(int subscriberId, string edition, int? publicationId = null)
+    {
+        var token = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition));
+        return publicationId is { } p
+            ? string.Create(CultureInfo.InvariantCulture, $"{options.Value.BaseUrl}/unsubscribe/{token}?{PublicationQuery}={p}")
+            : $"{options.Value.BaseUrl}/unsubscribe/{token}";
+    }
+
+    /// <summary>The unsubscribe link's query parameter naming the publication whose email carried it.</summary>
+    public const string PublicationQuery = "p";
 
     /// <summary>The subscriber's preferences page (never expires: it sits in every email).</summary>
     public string Preferences(int subscriberId) => $"{options.Value.BaseUrl}{PreferencesPath(subscriberId)}";

@@ -41,12 +41,19 @@ public sealed class EndToEndSmtpTests
         await smtp.WaitForMessagesAsync(3, Wait);
         var first = smtp.Messages;
         Assert.Equal(tipReaders, first.Select(m => Assert.Single(m.RcptTo)).Order());
+        int firstPublication;
+        await using (var db = app.OpenDb())
+        {
+            firstPublication = (await db.Publications.SingleAsync(p => p.IssueId == firstIssue)).Id;
+        }
         foreach (var received in first)
         {
-            AssertWellFormed(received, "Tip of the Week <weekly-tip.newsletter.example.org>");
+            AssertWellFormed(received, "Tip of the Week <weekly-tip.newsletter.example.org>", firstPublication);
         }
 
-        var tokens = first.ToDictionary(m => m.RcptTo[0], m => TokenOf(m.Message));
+        // The links as the messages carry them (naming their publication), and their bare tokens.
+        var links = first.ToDictionary(m => m.RcptTo[0], m => LinkPathOf(m.Message));
+        var tokens = links.ToDictionary(l => l.Key, l => l.Value["/unsubscribe/".Length..l.Value.IndexOf('?', StringComparison.Ordinal)]);
         var ids = await SubscriberIdsAsync(app);
 
         await using (var web = app.CreateWebApp())
@@ -67,7 +74,7 @@ public sealed class EndToEndSmtpTests
             }
 
             // GET shows a page with a form and changes nothing (link scanners prefetch).
-            using (var page = await client.GetAsync(UnsubscribePath(tokens["a@example.org"])))
+            using (var page = await client.GetAsync(links["a@example.org"]))
             {
                 Assert.Equal(HttpStatusCode.OK, page.StatusCode);
                 var html = await page.Content.ReadAsStringAsync();
@@ -78,7 +85,7 @@ public sealed class EndToEndSmtpTests
             Assert.Equal(SubscriptionStatus.Active, await TipStatusAsync(app, ids["a@example.org"]));
 
             // One-click POST, as Gmail sends it.
-            using (var posted = await client.PostAsync(UnsubscribePath(tokens["a@example.org"]), OneClickUrlEncoded()))
+            using (var posted = await client.PostAsync(links["a@example.org"], OneClickUrlEncoded()))
             {
                 Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
                 Assert.Contains("unsubscribed", await posted.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
@@ -86,14 +93,14 @@ public sealed class EndToEndSmtpTests
             Assert.Equal(SubscriptionStatus.Unsubscribed, await TipStatusAsync(app, ids["a@example.org"]));
 
             // Again: harmless.
-            using (var again = await client.PostAsync(UnsubscribePath(tokens["a@example.org"]), OneClickUrlEncoded()))
+            using (var again = await client.PostAsync(links["a@example.org"], OneClickUrlEncoded()))
             {
                 Assert.Equal(HttpStatusCode.OK, again.StatusCode);
             }
             Assert.Equal(SubscriptionStatus.Unsubscribed, await TipStatusAsync(app, ids["a@example.org"]));
 
             // The other encoding.
-            using (var multipart = await client.PostAsync(UnsubscribePath(tokens["b@example.org"]), OneClickMultipart()))
+            using (var multipart = await client.PostAsync(links["b@example.org"], OneClickMultipart()))
             {
                 Assert.Equal(HttpStatusCode.OK, multipart.StatusCode);
             }
@@ -103,6 +110,10 @@ public sealed class EndToEndSmtpTests
             {
                 var fact = await db.Subscriptions.SingleAsync(s => s.SubscriberId == ids["b@example.org"] && s.Edition == "weekly-fact");
                 Assert.Equal(SubscriptionStatus.Active, fact.Status);
+                // The issue's results: a and b left through its links, c did not.
+                var left = await db.Deliveries.Where(d => d.PublicationId == firstPublication && d.UnsubscribedAt != null)
+                    .Select(d => d.SubscriberId).ToListAsync();
+                Assert.Equal(new[] { ids["a@example.org"], ids["b@example.org"] }.Order(), left.Order());
             }
 
             // A forged or cut-short token is refused on both methods and changes nothing.
@@ -157,6 +168,7 @@ public sealed class EndToEndSmtpTests
         await using var db = app.OpenDb();
         var publication = await db.Publications.SingleAsync();
         Assert.Equal(Newsletter.Worker.Data.PublicationStatus.Completed, publication.Status);
+        Assert.All(messages, m => Assert.EndsWith($"?p={publication.Id}>", m.Headers["List-Unsubscribe"], StringComparison.Ordinal));
         Assert.Equal(Newsletter.Worker.Data.IssueStatus.Published, (await db.Issues.SingleAsync()).Status);
     }
 
@@ -176,7 +188,7 @@ public sealed class EndToEndSmtpTests
     }
 
     /// <summary>One recipient each, the list headers, and text then HTML.</summary>
-    private static void AssertWellFormed(ReceivedMessage received, string listId)
+    private static void AssertWellFormed(ReceivedMessage received, string listId, int publicationId)
     {
         var message = received.Message;
         var to = Assert.Single(message.To.Mailboxes);
@@ -187,7 +199,7 @@ public sealed class EndToEndSmtpTests
         Assert.Equal("Tip of the Week: pick one thing that counts as enough", message.Subject);
 
         var unsubscribe = message.Headers["List-Unsubscribe"] ?? "";
-        Assert.Matches(@"^<https://news\.example\.org/unsubscribe/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+>$", unsubscribe);
+        Assert.Matches($@"^<https://news\.example\.org/unsubscribe/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\?p={publicationId}>$", unsubscribe);
         Assert.Equal("List-Unsubscribe=One-Click", message.Headers["List-Unsubscribe-Post"]);
         Assert.Equal(listId, message.Headers["List-Id"]);
         Assert.False(string.IsNullOrWhiteSpace(message.MessageId));
@@ -203,11 +215,12 @@ public sealed class EndToEndSmtpTests
         Assert.Contains(url, ((TextPart)alternative[^1]).Text, StringComparison.Ordinal);
     }
 
-    private static string TokenOf(MimeMessage message)
+    /// <summary>The List-Unsubscribe link's path and query, as a one-click POST uses it.</summary>
+    private static string LinkPathOf(MimeMessage message)
     {
         var header = message.Headers["List-Unsubscribe"] ?? "";
-        var prefix = $"<{TestApp.PublicBaseUrl}/unsubscribe/";
-        Assert.StartsWith(prefix, header, StringComparison.Ordinal);
+        var prefix = $"<{TestApp.PublicBaseUrl}";
+        Assert.StartsWith(prefix + "/unsubscribe/", header, StringComparison.Ordinal);
         return header[prefix.Length..^1];
     }
 
