@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
 using Newsletter.Worker.Editors;
 using Newsletter.Worker.Issues;
@@ -9,7 +10,7 @@ using Newsletter.Worker.Publishing;
 namespace Newsletter.Worker.Admin.Pages;
 
 /// <summary>Send a queued issue now, after a confirmation that says how many readers it reaches.</summary>
-public sealed class SendNowModel(IssueQueue queue, Publisher publisher, AuditLog audit, IOptions<EditionsOptions> editions) : EditorPage
+public sealed class SendNowModel(IssueQueue queue, Publisher publisher, DeliverySignal delivery, AuditLog audit, IOptions<EditionsOptions> editions) : EditorPage
 {
     public Issue? Issue { get; private set; }
 
@@ -31,6 +32,8 @@ public sealed class SendNowModel(IssueQueue queue, Publisher publisher, AuditLog
         try
         {
             var result = await publisher.PublishNowAsync(id, cancellationToken);
+            // Start sending at once rather than at the delivery service's next poll.
+            delivery.Notify();
             await audit.RecordAsync(User.Identity!.Name!, "issue sent now", $"issue {id}",
                 $"publication {result.Publication!.Id}, {result.Publication.RecipientCount} recipients", cancellationToken);
             return Redirect($"/admin/publications/{result.Publication.Id}");
