@@ -170,7 +170,7 @@ public sealed partial class EditorNotifications(
     {
         var site = newsletter.Value.BaseUrl;
         return $"""
-            Nothing is queued for {edition.DisplayName}'s next slot: {slot.When}.
+            Nothing is queued yet for {edition.DisplayName} on {slot.When}.
 
             If nothing is queued by then, the slot is skipped and readers get no {edition.DisplayName} that time.
 

@@ -189,6 +189,19 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
         Assert.NotNull((await check.Publications.SingleAsync(p => p.Id == finished)).SummarySentAt);
     }
 
+    [Theory]
+    [InlineData("Editors:EmptySlotWarning", "-1.00:00:00")]
+    [InlineData("Editors:NotificationInterval", "00:00:10")]
+    public async Task An_out_of_range_setting_stops_a_command_with_exit_2_naming_the_key(string key, string value)
+    {
+        _app.Set(key, value);
+
+        var result = await _app.RunCliAsync("editors", "list");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(key.Split(':')[1], result.Error, StringComparison.Ordinal);
+    }
+
     private Task CheckAsync() => _host.InScopeAsync<EditorNotificationsCheck, bool>(async c =>
     {
         await c.RunAsync(CancellationToken.None);
