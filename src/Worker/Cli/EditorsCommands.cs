@@ -14,6 +14,7 @@ public static partial class NewsletterCli
         command.Add(ListEditorsCommand(context));
         command.Add(RemoveEditorCommand(context));
         command.Add(ResetEditorPasswordCommand(context));
+        command.Add(EditorNotificationsCommand(context));
         return command;
     }
 
@@ -79,6 +80,30 @@ public static partial class NewsletterCli
         }, ct, audit: new(parse)));
         return command;
     }
+
+    private static Command EditorNotificationsCommand(CliContext context)
+    {
+        var email = EditorEmailArgument();
+        var emptySlots = OnOffOption("--empty-slots", "Emails about an edition's next slot with nothing queued.");
+        var summaries = OnOffOption("--summaries", "A summary email after each publication finishes.");
+        var command = new Command("notify", "Turn an editor's emails from the service on or off; without options, show them.") { email, emptySlots, summaries };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var result = await services.GetRequiredService<EditorNotifications>().ChooseAsync(
+                parse.GetRequiredValue(email), OnOff(parse.GetValue(emptySlots)), OnOff(parse.GetValue(summaries)), token);
+            return await ReportAccountChangeAsync(context, result, $"{result.Editor?.Email}: {(result.Editor is { } e ? EditorNotifications.Describe(e) : "")}.");
+        }, ct, audit: parse.GetValue(emptySlots) is null && parse.GetValue(summaries) is null ? null : new(parse)));
+        return command;
+    }
+
+    private static Option<string?> OnOffOption(string name, string description)
+    {
+        var option = new Option<string?>(name) { Description = $"{description} on or off.", HelpName = "on|off" };
+        option.AcceptOnlyFromAmong("on", "off");
+        return option;
+    }
+
+    private static bool? OnOff(string? value) => value is null ? null : value == "on";
 
     private static Command AuditCommand(CliContext context)
     {

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Worker.Editors;
 
-/// <summary>How editors sign in to the workspace.</summary>
+/// <summary>How editors sign in to the workspace, and what the service emails them.</summary>
 public sealed class EditorsOptions
 {
     public const string Section = "Editors";
@@ -25,4 +25,12 @@ public sealed class EditorsOptions
     /// <summary>A new password's least length.</summary>
     [Range(8, 128)]
     public int MinimumPasswordLength { get; set; } = 12;
+
+    /// <summary>How far ahead an edition's next slot with nothing queued is emailed to the editors; zero turns the warnings off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "62.00:00:00")]
+    public TimeSpan EmptySlotWarning { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>How often the running service looks for empty slots to warn about and finished publications to summarise.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan NotificationInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

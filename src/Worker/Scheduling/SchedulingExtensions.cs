@@ -16,6 +16,7 @@ public static class SchedulingExtensions
         builder.Services.AddOptions<SchedulingOptions>().BindConfiguration(SchedulingOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<SlotCatchUp>();
+        builder.Services.AddScoped<EditorNotificationsCheck>();
         var enabled = builder.Configuration.GetValue($"{SchedulingOptions.Section}:{nameof(SchedulingOptions.Enabled)}", true);
         if (!enabled)
         {
@@ -27,6 +28,7 @@ public static class SchedulingExtensions
         builder.Services.AddQuartz(q =>
         {
             PurgeUnconfirmedJob.Configure(q, builder.Configuration);
+            EditorNotificationsJob.Configure(q, builder.Configuration);
             foreach (var (key, edition) in editions.Items)
             {
                 // Invalid values are reported by options validation at start; skip them here.

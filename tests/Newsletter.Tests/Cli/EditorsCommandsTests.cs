@@ -79,4 +79,27 @@ public sealed class EditorsCommandsTests
         Assert.Contains("(erased address)", entries[0].Target, StringComparison.Ordinal);
         Assert.Null(entries[2].Target);
     }
+
+    [Fact]
+    public async Task Notify_turns_an_editors_emails_on_and_off_and_is_audited_only_when_it_changes_something()
+    {
+        await using var app = TestApp.Create();
+        await app.RunCliOkAsync("editors", "add", "sam@example.org");
+
+        var muted = await app.RunCliOkAsync("editors", "notify", "Sam@Example.org", "--summaries", "off");
+        var shown = await app.RunCliOkAsync("editors", "notify", "sam@example.org");
+        var bad = await app.RunCliAsync("editors", "notify", "sam@example.org", "--empty-slots", "maybe");
+        var unknown = await app.RunCliAsync("editors", "notify", "nobody@example.org", "--summaries", "on");
+
+        Assert.Contains("sam@example.org: empty-slot warnings on, publication summaries off.", muted.Out, StringComparison.Ordinal);
+        Assert.Contains("publication summaries off", shown.Out, StringComparison.Ordinal);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("nobody@example.org is not an editor", unknown.Error, StringComparison.Ordinal);
+        await using var db = app.OpenDb();
+        var editor = await db.Editors.SingleAsync();
+        Assert.Equal((false, true), (editor.MuteEmptySlotWarnings, editor.MutePublicationSummaries));
+        var entries = await db.AuditLog.OrderBy(a => a.Id).Select(a => $"{a.Action} {a.Target}").ToListAsync();
+        Assert.Equal(["editors add sam@example.org", "editors notify Sam@Example.org --summaries off"], entries);
+    }
 }
