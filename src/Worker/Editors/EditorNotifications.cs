@@ -174,7 +174,7 @@ public sealed partial class EditorNotifications(
 
             If nothing is queued by then, the slot is skipped and readers get no {edition.DisplayName} that time.
 
-            Write and queue an issue: {site}/admin/issues/new
+            Write and queue an issue: {site}/admin/issues/write?edition={Uri.EscapeDataString(edition.Key)}
             (or from the command line: newsletter issues queue FILE)
             See every edition's coming slots: {site}/admin/plan
 

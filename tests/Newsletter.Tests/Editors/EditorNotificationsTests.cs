@@ -63,7 +63,7 @@ public sealed class EditorNotificationsTests : IAsyncLifetime
         Assert.All(sent, m => Assert.Equal("Nothing queued for Tip of the Week on Thu 5 Nov", m.Subject));
         var text = sent[0].TextBody;
         Assert.Contains("Thu 5 Nov 2026 09:00 (America/New_York", text, StringComparison.Ordinal);
-        Assert.Contains($"{TestApp.PublicBaseUrl}/admin/issues/new", text, StringComparison.Ordinal);
+        Assert.Contains($"{TestApp.PublicBaseUrl}/admin/issues/write?edition=weekly-tip", text, StringComparison.Ordinal);
         Assert.Contains($"{TestApp.PublicBaseUrl}/admin/plan", text, StringComparison.Ordinal);
         Assert.Equal("newsletter@example.org", sent[0].From.Mailboxes.Single().Address);
 
