@@ -41,13 +41,18 @@ public sealed class ReaderSearch(NewsletterDbContext db)
 
     public async Task<ReaderPage> FindAsync(ReaderQuery query, CancellationToken cancellationToken = default)
     {
-        var matching = Filter(query);
-        var total = await matching.CountAsync(cancellationToken);
         var backwards = query.Before is not null && query.After is null;
+        var matching = Filter(query);
+        // Counted in the database: the rows themselves never leave it, only the page's ids do.
+        var total = await matching.CountAsync(cancellationToken);
         var paged = backwards
             ? matching.Where(s => s.Id > query.Before!.Value).OrderBy(s => s.Id)
             : (query.After is { } after ? matching.Where(s => s.Id < after) : matching).OrderByDescending(s => s.Id);
-        var rows = await paged.Take(PageSize + 1)
+        var ids = await paged.Take(PageSize + 1).Select(s => s.Id).ToListAsync(cancellationToken);
+        var more = ids.Count > PageSize;
+        ids = [.. ids.Take(PageSize)];
+        var rows = await db.Subscribers.AsNoTracking()
+            .Where(s => ids.Contains(s.Id))
             .Select(s => new
             {
                 s.Id,
@@ -59,17 +64,11 @@ public sealed class ReaderSearch(NewsletterDbContext db)
             })
             .AsSplitQuery()
             .ToListAsync(cancellationToken);
-        var more = rows.Count > PageSize;
-        var page = rows.Take(PageSize).ToList();
-        if (backwards)
-        {
-            page.Reverse();
-        }
-        var result = page.Select(r => new ReaderRow(r.Id, r.Email, r.Name, r.Suppressed,
+        var result = rows.OrderByDescending(r => r.Id).Select(r => new ReaderRow(r.Id, r.Email, r.Name, r.Suppressed,
             [.. r.Subscriptions.OrderBy(x => x.Edition, StringComparer.Ordinal)
                 .Select(x => new EditionState(x.Edition, StateWord(r.Status, x.Status)))])).ToList();
-        // Forward from the first page or a "next" page, there are older rows when one more came back;
-        // going back, the page we came from is always there, and newer rows when one more came back.
+        // Forward from the first page or a "next" page, there are older rows when one more matched;
+        // going back, the page we came from is always there, and newer rows when one more matched.
         int? next = result.Count == 0 ? null : (backwards || more) ? result[^1].Id : null;
         int? previous = result.Count == 0 ? null : (backwards ? more : query.After is not null) ? result[0].Id : null;
         return new ReaderPage(result, total, next, previous);
@@ -96,21 +95,27 @@ public sealed class ReaderSearch(NewsletterDbContext db)
                 || (s.Name != null && EF.Functions.Like(s.Name, name, Escape)));
         }
         var edition = string.IsNullOrWhiteSpace(query.Edition) ? null : query.Edition;
-        readers = (query.State, edition) switch
+        if (query.State is null && edition is null)
         {
-            (null, null) => readers,
-            (null, _) => readers.Where(s => s.Subscriptions.Any(x => x.Edition == edition)),
-            (ReaderState.Confirmed, _) => readers.Where(s => s.Status == SubscriberStatus.Confirmed
-                && s.Subscriptions.Any(x => (edition == null || x.Edition == edition) && x.Status == SubscriptionStatus.Active)),
-            (ReaderState.Pending, _) => readers.Where(s => s.Subscriptions.Any(x => (edition == null || x.Edition == edition)
-                && (x.Status == SubscriptionStatus.Pending || (x.Status == SubscriptionStatus.Active && s.Status == SubscriberStatus.Pending)))),
-            (ReaderState.Unsubscribed, null) => readers.Where(s => !s.Subscriptions.Any(x => x.Status != SubscriptionStatus.Unsubscribed)),
-            (ReaderState.Unsubscribed, _) => readers.Where(s => s.Subscriptions.Any(x => x.Edition == edition && x.Status == SubscriptionStatus.Unsubscribed)),
-            (ReaderState.Suppressed, _) => readers.Where(s => db.Suppressions.Any(p => p.EmailHash == s.EmailHash)
-                && (edition == null || s.Subscriptions.Any(x => x.Edition == edition))),
-            _ => readers,
+            return readers;
+        }
+        // Each condition is an IN over a subquery the database evaluates once, not a lookup per reader.
+        var choices = edition is null ? db.Subscriptions : db.Subscriptions.Where(x => x.Edition == edition);
+        return query.State switch
+        {
+            null => readers.Where(s => choices.Select(x => x.SubscriberId).Contains(s.Id)),
+            ReaderState.Confirmed => readers.Where(s => s.Status == SubscriberStatus.Confirmed
+                && choices.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.SubscriberId).Contains(s.Id)),
+            ReaderState.Pending => readers.Where(s =>
+                choices.Where(x => x.Status == SubscriptionStatus.Pending).Select(x => x.SubscriberId).Contains(s.Id)
+                || (s.Status == SubscriberStatus.Pending && choices.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.SubscriberId).Contains(s.Id))),
+            ReaderState.Unsubscribed when edition is null => readers.Where(s =>
+                !db.Subscriptions.Where(x => x.Status != SubscriptionStatus.Unsubscribed).Select(x => x.SubscriberId).Contains(s.Id)),
+            ReaderState.Unsubscribed => readers.Where(s =>
+                choices.Where(x => x.Status == SubscriptionStatus.Unsubscribed).Select(x => x.SubscriberId).Contains(s.Id)),
+            _ => readers.Where(s => db.Suppressions.Select(p => p.EmailHash).Contains(s.EmailHash)
+                && (edition == null || choices.Select(x => x.SubscriberId).Contains(s.Id))),
         };
-        return readers;
     }
 
     private const string Escape = "\\";
