@@ -38,7 +38,7 @@ public sealed class ReadersModel(ReaderSearch search, IOptions<EditionsOptions> 
     [
         ("pending", "Pending (not confirmed yet)"),
         ("confirmed", "Confirmed"),
-        ("unsubscribed", "Unsubscribed (from the edition, or from everything)"),
+        ("unsubscribed", "Unsubscribed (from it, or from all)"),
         ("suppressed", "Suppressed"),
     ];
 
