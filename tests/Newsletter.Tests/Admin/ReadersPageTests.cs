@@ -63,7 +63,7 @@ public sealed partial class ReadersPageTests
         var page = await client.GetStringAsync("/admin/readers/1");
         using var missing = await client.GetAsync("/admin/readers/99");
 
-        Assert.Contains("<h1>rae@example.org</h1>", page, StringComparison.Ordinal);
+        Assert.Contains(">rae@example.org</h1>", page, StringComparison.Ordinal);
         Assert.Contains("<td>Rae</td>", page, StringComparison.Ordinal);
         Assert.Matches(@"<td>Tip of the Week</td>\s*<td>confirmed</td>\s*<td>2026-01-05 00:00</td>", page);
         Assert.Matches(@"<td>Fact of the Week</td>\s*<td>never chose it</td>", page);
