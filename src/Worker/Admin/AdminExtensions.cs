@@ -47,6 +47,8 @@ public static class AdminExtensions
         builder.Services.AddOptions<CookieAuthenticationOptions>(EditorCookie.Scheme)
             .Configure<IOptions<EditorsOptions>>((o, editors) => o.ExpireTimeSpan = editors.Value.SessionLifetime);
         builder.Services.AddAuthorization();
+        builder.Services.AddScoped<Readers.ReaderSearch>();
+        builder.Services.AddScoped<Readers.ReaderEditions>();
         builder.Services.AddRazorPages(o =>
         {
             o.RootDirectory = "/Admin/Pages";
