@@ -19,7 +19,8 @@ public static class AdminExtensions
     public static IHostApplicationBuilder AddNewsletterAdmin(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
-        builder.Services.AddAuthentication(EditorCookie.Scheme).AddCookie(EditorCookie.Scheme, o =>
+        var authentication = builder.Services.AddAuthentication(EditorCookie.Scheme);
+        authentication.AddCookie(EditorCookie.Scheme, o =>
         {
             o.LoginPath = "/admin/sign-in";
             o.LogoutPath = "/admin/sign-out";
@@ -44,6 +45,7 @@ public static class AdminExtensions
             };
             o.Events.OnValidatePrincipal = EditorCookie.ValidateAsync;
         });
+        builder.AddSingleSignOn(authentication, development);
         builder.Services.AddOptions<CookieAuthenticationOptions>(EditorCookie.Scheme)
             .Configure<IOptions<EditorsOptions>>((o, editors) => o.ExpireTimeSpan = editors.Value.SessionLifetime);
         builder.Services.AddAuthorization();
@@ -83,6 +85,7 @@ public static class AdminExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
+        app.MapSingleSignOn();
         app.MapGet("/admin/api/publications/{id:int}", async (int id, NewsletterDbContext db, TimeProvider time, CancellationToken cancellationToken) =>
                 await PublicationView.ReadAsync(db, id, time.GetUtcNow().UtcDateTime, cancellationToken) is { } view
                     ? Results.Json(view.Live())
@@ -107,12 +110,14 @@ public static class EditorCookie
     public const string StampClaim = "newsletter:password-stamp";
     public const string MustChangePasswordClaim = "newsletter:must-change-password";
 
-    public static ClaimsPrincipal Principal(Editor editor) => new(new ClaimsIdentity(
+    /// <summary>The sign-in's principal. A <paramref name="singleSignOn"/> sign-in used no password, so a one-time
+    /// password waiting to be changed does not stop it; the stamp still ties it to the current password.</summary>
+    public static ClaimsPrincipal Principal(Editor editor, bool singleSignOn = false) => new(new ClaimsIdentity(
     [
         new Claim(ClaimTypes.NameIdentifier, editor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new Claim(ClaimTypes.Name, editor.Email),
         new Claim(StampClaim, EditorSignIn.Stamp(editor)),
-        new Claim(MustChangePasswordClaim, editor.MustChangePassword ? "true" : "false"),
+        new Claim(MustChangePasswordClaim, editor.MustChangePassword && !singleSignOn ? "true" : "false"),
     ], Scheme));
 
     public static int? EditorId(ClaimsPrincipal user) =>

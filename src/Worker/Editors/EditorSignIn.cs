@@ -62,6 +62,21 @@ public sealed class EditorSignIn(NewsletterDbContext db, IOptions<EditorsOptions
         return new SignInResult(SignInOutcome.SignedIn, editor);
     }
 
+    /// <summary>An editor whose address a single sign-on provider vouched for: found by that address, never
+    /// created (accounts are made only by editors and the command line). Null when there is no such editor.</summary>
+    public async Task<Editor?> SingleSignOnAsync(string email, CancellationToken cancellationToken)
+    {
+        var address = EmailAddress.Normalize(email);
+        var editor = await db.Editors.FirstOrDefaultAsync(e => e.Email == address, cancellationToken);
+        if (editor is not null)
+        {
+            // No password was tried, so the password lockout and its counter are left as they are.
+            editor.LastSignInAt = time.GetUtcNow().UtcDateTime;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return editor;
+    }
+
     /// <summary>Sets a new password; null when done, else what is wrong with it.</summary>
     public async Task<string?> ChangePasswordAsync(int editorId, string? current, string? next, CancellationToken cancellationToken)
     {

@@ -1,14 +1,22 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using Newsletter.Worker.Editors;
 
 namespace Newsletter.Worker.Admin.Pages;
 
 [EnableRateLimiting(AdminExtensions.SignInRateLimit)]
-public sealed class SignInModel(EditorSignIn signIn, AuditLog audit) : PageModel
+public sealed class SignInModel(EditorSignIn signIn, AuditLog audit, IOptions<OpenIdConnectSignInOptions> singleSignOn) : PageModel
 {
+    /// <summary>The single sign-on button's text; null when no provider is configured.</summary>
+    public string? SingleSignOnName => singleSignOn.Value.Enabled ? singleSignOn.Value.DisplayName : null;
+
+    /// <summary>Where the single sign-on button leads, keeping the page the editor was sent here from.</summary>
+    public string SingleSignOnUrl => QueryHelpers.AddQueryString(SingleSignOn.StartPath, "returnUrl", SingleSignOn.WorkspaceReturnUrl(ReturnUrl));
+
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
@@ -16,8 +24,10 @@ public sealed class SignInModel(EditorSignIn signIn, AuditLog audit) : PageModel
 
     public string? Problem { get; private set; }
 
-    public void OnGet()
+    /// <param name="sso">A refused single sign-on's code: only known codes are shown, as fixed sentences.</param>
+    public void OnGet(string? sso)
     {
+        Problem = sso is not null && SingleSignOn.Problems.TryGetValue(sso, out var problem) ? problem : null;
     }
 
     public async Task<IActionResult> OnPostAsync(string? email, string? password, CancellationToken cancellationToken)
