@@ -11,6 +11,7 @@ using Newsletter.Bench;
 // same connection count and message size, and prints the comparison. See docs/benchmarks.md.
 // The import benchmark is the "import" mode (scripts/bench import --rows 10000,100000): see ImportRun.
 // The start-up benchmark is the "startup" mode (scripts/bench startup --runs 5): see StartupRun.
+// The workspace page-speed benchmark is the "pages" mode (scripts/bench pages --subscribers 100000): see PagesRun.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -23,6 +24,8 @@ return options.Mode switch
     "import-run" => await ImportRun.CommandChildAsync(options),
     "import-baseline" => await ImportRun.BaselineChildAsync(options),
     "startup" => await StartupRun.RunAsync(options),
+    "pages" => await PagesRun.RunAsync(options),
+    "pages-seed" => await PagesRun.SeedChildAsync(options),
     _ => await Orchestrator.RunAsync(options),
 };
 
@@ -52,6 +55,10 @@ namespace Newsletter.Bench
         public int Runs { get; init; } = 5;
         public string Published { get; init; } = "";
         public string Baseline { get; init; } = "";
+
+        // The page-speed benchmark (mode "pages"): the service's build output, and whether to keep a database built before.
+        public string App { get; init; } = "";
+        public bool Reuse { get; init; }
 
         public static BenchOptions Parse(string[] args)
         {
@@ -84,6 +91,9 @@ namespace Newsletter.Bench
                     "--runs" => o with { Runs = int.Parse(value, CultureInfo.InvariantCulture) },
                     "--published" => o with { Published = value },
                     "--baseline" => o with { Baseline = value },
+                    "--subscribers" => o with { Size = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "--app" => o with { App = value },
+                    "--reuse" => o with { Reuse = bool.Parse(value) },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
             }

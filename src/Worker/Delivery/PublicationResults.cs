@@ -15,7 +15,7 @@ public sealed record PublicationResults(int Delivered, int Failed, int Skipped, 
     /// <summary>Readers who left through this links, over the messages delivered; null before any was.</summary>
     public double? UnsubscribeRate => Delivered == 0 ? null : (double)Unsubscribed / Delivered;
 
-    /// <summary>From a publication's counts, which come from the same single grouped query.</summary>
+    /// <summary>From a publication's counts, read together with them (<see cref="PublicationProgress.ReadAsync"/>).</summary>
     public static PublicationResults Of(PublicationProgress progress) =>
         new(progress.Sent, progress.Failed, progress.Skipped, Bounced: null, progress.Unsubscribed);
 
