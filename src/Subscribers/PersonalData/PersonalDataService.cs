@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Model;
@@ -17,6 +19,16 @@ public interface IDeliveryHistory
     /// <summary>Removes what in those records could identify the person (server replies quoting the address).
     /// The records themselves stay: they say a publication went out, not to whom.</summary>
     Task ForgetAsync(int subscriberId, CancellationToken cancellationToken);
+}
+
+/// <summary>How an export is written, wherever it is asked for (command line or workspace): one format for the person.</summary>
+public static class PersonalDataJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 }
 
 public sealed record PersonalDataExport(

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.Export;
 using Newsletter.Subscribers.Import;
@@ -182,12 +181,6 @@ public static partial class NewsletterCli
         return command;
     }
 
-    private static readonly JsonSerializerOptions PersonalDataJson = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     private static Command ExportDataCommand(CliContext context)
     {
         var email = new Argument<string>("EMAIL") { Description = "The person's email address." };
@@ -202,7 +195,7 @@ public static partial class NewsletterCli
                 await context.Error.WriteLineAsync($"No subscriber has the address {address}.");
                 return 1;
             }
-            await context.Out.WriteLineAsync(JsonSerializer.Serialize(export, PersonalDataJson));
+            await context.Out.WriteLineAsync(JsonSerializer.Serialize(export, PersonalDataJson.Options));
             return 0;
         }, ct));
         return command;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -20,12 +19,6 @@ public sealed class ReaderModel(
     IOptions<EditionsOptions> editions, AuditLog audit) : EditorPage
 {
     public const int LatestDeliveries = 20;
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
 
     public Subscriber? Reader { get; private set; }
 
@@ -89,7 +82,7 @@ public sealed class ReaderModel(
             return NotFound();
         }
         await audit.RecordAsync(User.Identity!.Name!, "reader data exported", EmailAddress.Normalize(email), null, cancellationToken);
-        return File(JsonSerializer.SerializeToUtf8Bytes(export, Json), "application/json", $"reader-{id}.json");
+        return File(JsonSerializer.SerializeToUtf8Bytes(export, PersonalDataJson.Options), "application/json", $"reader-{id}.json");
     }
 
     public static string ReasonWord(SuppressionReason reason) => reason switch
