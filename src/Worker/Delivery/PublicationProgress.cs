@@ -18,8 +18,6 @@ public sealed record PublicationProgress(
 
     public TimeSpan? Eta => Rate > 0 && Outstanding > 0 ? TimeSpan.FromSeconds(Outstanding / Rate) : null;
 
-    /// <summary>Deliveries whose reader left through this publication's unsubscribe link (<see cref="PublicationResults"/>).</summary>
-    public int Unsubscribed { get; init; }
 
     /// <summary>On a run's final progress: the messages this run (this process) had accepted.</summary>
     public int SentByThisRun { get; init; }
@@ -50,11 +48,11 @@ public sealed record PublicationProgress(
         ? $"{(int)eta.TotalHours}h{eta.Minutes:00}m"
         : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{Math.Max(1, (int)Math.Ceiling(eta.TotalSeconds))}s";
 
-    /// <summary>The publication's counts, the results' unsubscribes included (the rate is left to the caller).</summary>
-    /// <remarks>Three narrow queries rather than one grouped by every flag, which read each of the
+    /// <summary>The publication's counts (the rate is left to the caller).</summary>
+    /// <remarks>Two narrow queries rather than one grouped by every flag, which read each of the
     /// publication's rows (docs/benchmarks.md, Workspace pages): the counts by state come from the
     /// (PublicationId, Status, NextAttemptAt) index alone; only rows still waiting are read for their
-    /// retry state; the unsubscribes are counted on their own.</remarks>
+    /// retry state.</remarks>
     public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {
         var deliveries = db.Deliveries.Where(d => d.PublicationId == publicationId);
@@ -71,7 +69,6 @@ public sealed record PublicationProgress(
             })
             .Select(g => new { g.Key.Accepted, g.Key.Retrying, Count = g.Count() })
             .ToListAsync(cancellationToken);
-        var unsubscribed = await deliveries.CountAsync(d => d.UnsubscribedAt != null, cancellationToken);
         int Count(DeliveryStatus s) => byStatus.GetValueOrDefault(s);
         var accepted = waiting.Where(w => w.Accepted).Sum(w => w.Count);
         var retrying = waiting.Where(w => w.Retrying && !w.Accepted).Sum(w => w.Count);
@@ -83,10 +80,7 @@ public sealed record PublicationProgress(
             Pending: Count(DeliveryStatus.Pending) + Count(DeliveryStatus.Claimed) - accepted - retrying,
             Retrying: retrying,
             Unsent: Count(DeliveryStatus.Cancelled) + Count(DeliveryStatus.Expired),
-            Rate: 0)
-        {
-            Unsubscribed = unsubscribed,
-        };
+            Rate: 0);
     }
 
     /// <summary>Outcomes per second over the last <paramref name="window"/>, whichever process made them.</summary>

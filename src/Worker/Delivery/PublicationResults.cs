@@ -15,9 +15,14 @@ public sealed record PublicationResults(int Delivered, int Failed, int Skipped, 
     /// <summary>Readers who left through this links, over the messages delivered; null before any was.</summary>
     public double? UnsubscribeRate => Delivered == 0 ? null : (double)Unsubscribed / Delivered;
 
-    /// <summary>From a publication's counts, read together with them (<see cref="PublicationProgress.ReadAsync"/>).</summary>
-    public static PublicationResults Of(PublicationProgress progress) =>
-        new(progress.Sent, progress.Failed, progress.Skipped, Bounced: null, progress.Unsubscribed);
+    /// <summary>From a publication's counts, and its unsubscribes counted apart: a send's own progress
+    /// checks never need them, so they do not walk the publication's rows for them.</summary>
+    public static async Task<PublicationResults> ReadAsync(
+        NewsletterDbContext db, int publicationId, PublicationProgress progress, CancellationToken cancellationToken)
+    {
+        var unsubscribed = await db.Deliveries.CountAsync(d => d.PublicationId == publicationId && d.UnsubscribedAt != null, cancellationToken);
+        return new(progress.Sent, progress.Failed, progress.Skipped, Bounced: null, unsubscribed);
+    }
 
     public string DescribeBounced() =>
         Bounced is { } bounced ? bounced.ToString("N0", CultureInfo.InvariantCulture) : "not known yet (bounces are not read)";

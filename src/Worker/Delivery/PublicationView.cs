@@ -6,10 +6,9 @@ namespace Newsletter.Worker.Delivery;
 /// <summary>A publication as the workspace and <c>publications show</c> present it: counts, rate and time left,
 /// latest failures, and the issue's results.</summary>
 public sealed record PublicationView(
-    Publication Publication, string? Subject, PublicationProgress Progress, string? Eta, IReadOnlyList<(string Email, string? Result)> Failures)
+    Publication Publication, string? Subject, PublicationProgress Progress, PublicationResults Results, string? Eta,
+    IReadOnlyList<(string Email, string? Result)> Failures)
 {
-    public PublicationResults Results => PublicationResults.Of(Progress);
-
     /// <summary>The publication of an issue (there is at most one), for the issue's results.</summary>
     public static Task<int?> OfIssueAsync(NewsletterDbContext db, int issueId, CancellationToken cancellationToken) =>
         db.Publications.AsNoTracking().Where(p => p.IssueId == issueId).OrderByDescending(p => p.Id).Select(p => (int?)p.Id).FirstOrDefaultAsync(cancellationToken);
@@ -33,7 +32,8 @@ public sealed record PublicationView(
                 .Join(db.Subscribers, d => d.SubscriberId, s => s.Id, (d, s) => new { s.Email, d.LastResult })
                 .ToListAsync(cancellationToken))
             .Select(f => (f.Email, f.LastResult)).ToList();
-        return new PublicationView(p, subject, progress, progress.Eta is { } eta ? PublicationProgress.FormatEta(eta) : null, failures);
+        var results = await PublicationResults.ReadAsync(db, id, progress, cancellationToken);
+        return new PublicationView(p, subject, progress, results, progress.Eta is { } eta ? PublicationProgress.FormatEta(eta) : null, failures);
     }
 
     /// <summary>What the workspace's publication page refreshes, every few seconds while the send runs.</summary>

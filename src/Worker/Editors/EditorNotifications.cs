@@ -193,7 +193,7 @@ public sealed partial class EditorNotifications(
         var subject = p.IssueId is null ? null
             : await db.Issues.AsNoTracking().Where(i => i.Id == p.IssueId).Select(i => i.Subject).FirstOrDefaultAsync(cancellationToken);
         var progress = await PublicationProgress.ReadAsync(db, p.Id, cancellationToken);
-        var unsubscribes = await db.Deliveries.CountAsync(d => d.PublicationId == p.Id && d.UnsubscribedAt != null, cancellationToken);
+        var unsubscribes = (await PublicationResults.ReadAsync(db, p.Id, progress, cancellationToken)).Unsubscribed;
         var reasons = await db.Deliveries.Where(d => d.PublicationId == p.Id && d.Status == DeliveryStatus.Failed)
             .GroupBy(d => d.LastResult).Select(g => new { Reason = g.Key, Count = g.Count() })
             .OrderByDescending(g => g.Count).ThenBy(g => g.Reason).Take(3).ToListAsync(cancellationToken);
