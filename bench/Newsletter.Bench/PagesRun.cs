@@ -135,6 +135,9 @@ internal static class PagesRun
             {
                 "/healthz", "/admin/plan", "/admin/queue", $"/admin/publications/{seed.LatestPublicationId}",
                 $"/admin/api/publications/{seed.LatestPublicationId}", "/admin/issues", "/admin/readers",
+                // Readers' searches: a few matches, none, and filters that match everyone (the count's worst case) or no one.
+                "/admin/readers?q=reader4242", "/admin/readers?q=nobody-by-this-name",
+                "/admin/readers?edition=weekly-tip&state=confirmed", "/admin/readers?state=unsubscribed",
             };
             var timings = new List<Timing>();
             foreach (var page in pages)
@@ -314,12 +317,14 @@ internal static class PagesRun
     private static string Report(BenchOptions o, string machine, DateTimeOffset started, SeedResult seed, List<Timing> timings)
     {
         var b = new StringBuilder();
-        b.AppendLine("| page | median | p95 | max | response | < 100 ms (p95) |");
+        b.AppendLine("| page | median | p95 | max | response | meets its target (p95) |");
         b.AppendLine("|---|---:|---:|---:|---:|---|");
         foreach (var t in timings)
         {
             var name = t.Page == "/healthz" ? "`GET /healthz` (baseline)" : $"`GET {t.Page}`";
-            var target = t.Page == "/healthz" ? "" : P95(t.Ms) < 100 ? "yes" : "**no**";
+            // The issue's targets: 100 ms for the calendar, queue and publication pages, 200 ms for a readers' search.
+            var limit = t.Page.StartsWith("/admin/readers", StringComparison.Ordinal) ? 200 : 100;
+            var target = t.Page == "/healthz" ? "" : P95(t.Ms) < limit ? $"yes (< {limit} ms)" : $"**no** (< {limit} ms)";
             b.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name} | {Median(t.Ms):0.0} ms | {P95(t.Ms):0.0} ms | {t.Ms.Max():0.0} ms | {t.Bytes / 1024.0:0.0} KB | {target} |");
         }

@@ -1,5 +1,4 @@
 using System.Net;
-using Deque.AxeCore.Playwright;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Newsletter.Tests.Infrastructure;
@@ -66,25 +65,12 @@ public sealed class AccountPageTests(ChromiumFixture chromium) : IClassFixture<C
     {
         await using var world = await SignupWorld.StartAsync(kestrel: true);
         var password = await WorkspaceEditor.AddAsync(world.App);
-        await using (var db = world.App.OpenDb())
-        {
-            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
-        }
-        await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = world.BaseAddress!.ToString(),
-            ViewportSize = new ViewportSize { Width = width, Height = 800 },
-            ColorScheme = scheme,
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/admin/sign-in");
-        await page.GetByLabel("Email address").FillAsync(WorkspaceEditor.Email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByLabel("Password").PressAsync("Enter");
+        await using var context = await WorkspaceBrowser.OpenAsync(chromium, world, width, scheme);
+        var page = await WorkspaceBrowser.SignedInAsync(context, world, password);
         await page.GetByRole(AriaRole.Link, new() { Name = "Your account" }).ClickAsync();
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "account page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "account page");
         var summaries = page.GetByLabel("A summary after each publication finishes");
         await Assertions.Expect(summaries).ToBeCheckedAsync();
         await summaries.FocusAsync();
@@ -95,17 +81,10 @@ public sealed class AccountPageTests(ChromiumFixture chromium) : IClassFixture<C
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("publication summaries off");
         await Assertions.Expect(page.GetByLabel("A summary after each publication finishes")).Not.ToBeCheckedAsync();
         await Assertions.Expect(page.GetByLabel("When an edition's next slot has nothing queued")).ToBeCheckedAsync();
-        await AssertAccessibleAsync(page, "account page after saving");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "account page after saving");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page is wider than the screen");
         await using var check = world.App.OpenDb();
         Assert.True((await check.Editors.SingleAsync()).MutePublicationSummaries);
-    }
-
-    private static async Task AssertAccessibleAsync(IPage page, string what)
-    {
-        var result = await page.RunAxe();
-        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help}")));
     }
 
     private static int CountOf(string text, string needle) => (text.Length - text.Replace(needle, "", StringComparison.Ordinal).Length) / needle.Length;

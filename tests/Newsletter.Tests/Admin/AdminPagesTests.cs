@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Newsletter.Tests.Infrastructure;
 
@@ -10,13 +9,6 @@ namespace Newsletter.Tests.Admin;
 /// passes axe-core without serious or critical violations, light and dark, desktop and phone width.</summary>
 public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
-    private static async Task AssertAccessibleAsync(IPage page, string what)
-    {
-        var result = await page.RunAxe();
-        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help}")));
-    }
-
     [Theory]
     [InlineData(1024, ColorScheme.Light)]
     [InlineData(375, ColorScheme.Dark)]
@@ -34,31 +26,31 @@ public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<Ch
 
         await page.GotoAsync("/admin");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "sign-in page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "sign-in page");
         await page.GetByLabel("Email address").FillAsync("sam@example.org");
         await page.GetByLabel("Password").FillAsync("a wrong guess");
         await page.GetByLabel("Password").PressAsync("Enter");
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("do not match");
-        await AssertAccessibleAsync(page, "sign-in page with a problem");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "sign-in page with a problem");
         await page.GetByLabel("Password").FillAsync(oneTime);
         await page.GetByLabel("Password").PressAsync("Enter");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Choose your password" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "change-password page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "change-password page");
         await page.GetByLabel("Current password").FillAsync(oneTime);
         await page.GetByLabel("New password").FillAsync("tea at four, then the list");
         await page.GetByLabel("New password").PressAsync("Enter");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Workspace" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "password changed" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "workspace page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "workspace page");
         // The page fits a phone: nothing wider than the screen.
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Plan" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tip of the Week" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByText(new Regex("^nothing queued for ")).First).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "plan page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "plan page");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the plan is wider than the screen");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Editors" }).ClickAsync();
@@ -66,21 +58,21 @@ public sealed class AdminPagesTests(ChromiumFixture chromium) : IClassFixture<Ch
         await page.GetByLabel("Email address").FillAsync("kim@example.org");
         await page.GetByLabel("Email address").PressAsync("Enter");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("kim@example.org");
-        await AssertAccessibleAsync(page, "editors page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "editors page");
 
         await world.App.RunCliOkAsync("subscribers", "add", "reader@example.org", "--confirmed");
         await world.App.RunCliOkAsync("issues", "queue", world.App.WriteFile("tip.md", TestData.TipIssue("Sent from the test")));
         await page.GetByRole(AriaRole.Link, new() { Name = "Queue" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "#1 Sent from the test" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "queue page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "queue page");
         await page.GetByRole(AriaRole.Link, new() { Name = "Send #1 now…" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Send to 1 reader now" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "send-now page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "send-now page");
         await world.App.RunCliOkAsync("issues", "send-now", "1");
         await page.GotoAsync("/admin/publications/1");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Publication 1" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { Name = "Status completed" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "publication page");
+        await WorkspaceBrowser.AssertAccessibleAsync(page, "publication page");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();

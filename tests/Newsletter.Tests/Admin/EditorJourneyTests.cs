@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using Deque.AxeCore.Commons;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Newsletter.Tests.Infrastructure;
 
@@ -13,17 +11,6 @@ namespace Newsletter.Tests.Admin;
 public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private const int Readers = 3;
-
-    private static async Task AssertAccessibleAsync(IPage page, string what)
-    {
-        await Screenshots.TakeAsync(page, what.Replace(' ', '-'));
-        // The preview's frames are sandboxed (no script runs there), so axe checks the workspace around them;
-        // a wait without an end would hide a hang as a stuck run.
-        var result = await page.RunAxe(new AxeRunOptions { Iframes = false }).WaitAsync(TimeSpan.FromMinutes(1));
-        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help}")));
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), $"{what} is wider than the screen");
-    }
 
     [Theory]
     [InlineData(1280, ColorScheme.Light)]
@@ -40,17 +27,12 @@ public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture
         var older = await world.App.RunCliAsync(["issues", "queue", world.App.WriteFile("older.md", TestData.TipIssue("Queued before"))],
             now: world.Time.GetUtcNow().AddMinutes(-1));
         Assert.Equal(0, older.ExitCode);
-        await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = world.BaseAddress!.ToString(),
-            ViewportSize = new ViewportSize { Width = width, Height = 900 },
-            ColorScheme = scheme,
-        });
+        await using var context = await WorkspaceBrowser.OpenAsync(chromium, world, width, scheme, height: 900);
         var page = await context.NewPageAsync();
 
         // Sign in, and choose a password.
         await page.GotoAsync("/admin");
-        await AssertAccessibleAsync(page, "sign in");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "sign in");
         await page.GetByLabel("Email address").FillAsync(WorkspaceEditor.Email);
         await page.GetByLabel("Password").FillAsync(oneTime);
         await page.GetByLabel("Password").PressAsync("Enter");
@@ -58,11 +40,11 @@ public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture
         await page.GetByLabel("New password").FillAsync("a walk before the list");
         await page.GetByLabel("New password").PressAsync("Enter");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Workspace" })).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "workspace");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "workspace");
 
         // Write: the first try has problems, each shown beside its field.
         await page.GetByRole(AriaRole.Link, new() { Name = "Issues", Exact = true }).ClickAsync();
-        await AssertAccessibleAsync(page, "issues");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "issues");
         await page.GetByRole(AriaRole.Link, new() { Name = "Tip of the Week" }).ClickAsync();
         await page.GetByLabel("The tip").FillAsync("Step outside for five minutes.");
         await page.GetByLabel("Body (Markdown)").FillAsync("## Try this\n\nOpen the door, then [read why](/why).");
@@ -71,7 +53,7 @@ public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture
         await Assertions.Expect(page.GetByLabel("Subject")).ToHaveAttributeAsync("aria-invalid", "true");
         await Assertions.Expect(page.Locator("#f-subject-problems")).ToContainTextAsync("'subject' is empty");
         await Assertions.Expect(page.Locator("#f-body-problems")).ToContainTextAsync("/why");
-        await AssertAccessibleAsync(page, "write with problems");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "write with problems");
 
         await page.GetByLabel("Subject").FillAsync("Tip of the Week: five minutes outside");
         await page.GetByLabel("Body (Markdown)").FillAsync("## Try this\n\nOpen the door and stand in the air for five minutes.");
@@ -79,14 +61,14 @@ public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Draft saved");
         var frame = page.FrameLocator("iframe[title='The saved issue as a reader gets it']");
         await Assertions.Expect(frame.GetByText("Open the door and stand in the air")).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "write a draft");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "write a draft");
 
         // Preview at every width and scheme, then queue it.
         await page.GetByRole(AriaRole.Link, new() { Name = "Phone width, dark mode, size and a test email" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Preview of #2" })).ToBeVisibleAsync();
         await Assertions.Expect(page.FrameLocator("iframe[title='Phone width, dark']").GetByText("Open the door and stand in the air")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByText(new Regex(@"KB of HTML; Gmail clips"))).ToBeVisibleAsync();
-        await AssertAccessibleAsync(page, "preview");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "preview");
         await page.GetByRole(AriaRole.Link, new() { Name = "Edit #2" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Check and queue" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Issue 2 is queued.");
@@ -94,17 +76,17 @@ public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture
         // Move it ahead of the issue queued before it; the calendar follows.
         await page.GetByRole(AriaRole.Button, new() { Name = "Move #2 earlier" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("moved earlier");
-        await AssertAccessibleAsync(page, "queue");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "queue");
         await page.GetByRole(AriaRole.Link, new() { Name = "Plan" }).ClickAsync();
         var tipSlots = page.Locator("h2:text-is('Tip of the Week') + table tbody tr").Filter(new() { HasText = "queued" });
         await Assertions.Expect(tipSlots.First).ToContainTextAsync("#2 Tip of the Week: five minutes outside");
         await Assertions.Expect(tipSlots.Nth(1)).ToContainTextAsync("#1 Queued before");
-        await AssertAccessibleAsync(page, "plan");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "plan");
 
         // Send it now and watch it go out.
         await page.GetByRole(AriaRole.Link, new() { Name = "Queue" }).ClickAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Send #2 now…" }).ClickAsync();
-        await AssertAccessibleAsync(page, "send now");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "send now");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Send to {Readers} readers now" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Publication 1" })).ToBeVisibleAsync();
         // The page renders "100.0"; the live refresh writes the JSON number, "100".
@@ -126,18 +108,18 @@ public sealed class EditorJourneyTests(ChromiumFixture chromium) : IClassFixture
         await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { Name = "Status completed" })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-result=delivered]")).ToHaveTextAsync($"{Readers}");
         await Assertions.Expect(page.Locator("[data-result=unsubscribed]")).ToContainTextAsync("1");
-        await AssertAccessibleAsync(page, "publication");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "publication");
 
         // The reader who left, as the readers' pages show them; then the editors and the account.
         await page.GetByRole(AriaRole.Link, new() { Name = "Readers" }).ClickAsync();
-        await AssertAccessibleAsync(page, "readers");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "readers");
         await page.GetByRole(AriaRole.Link, new() { Name = "reader2@example.org" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "reader2@example.org" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Main)).ToContainTextAsync("left");
-        await AssertAccessibleAsync(page, "reader");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "reader");
         await page.GetByRole(AriaRole.Link, new() { Name = "Editors" }).ClickAsync();
-        await AssertAccessibleAsync(page, "editors");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "editors");
         await page.GetByRole(AriaRole.Link, new() { Name = "Your account" }).ClickAsync();
-        await AssertAccessibleAsync(page, "account");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "account");
     }
 }

@@ -1,4 +1,3 @@
-using Deque.AxeCore.Playwright;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Newsletter.Subscribers.Model;
@@ -19,50 +18,26 @@ public sealed class ReadersBrowserTests(ChromiumFixture chromium) : IClassFixtur
         var password = await WorkspaceEditor.AddAsync(world.App);
         await world.App.RunCliOkAsync("subscribers", "add", "kim.with.a.rather.long.address@example.org", "--name", "Kim", "--editions", "weekly-tip", "--confirmed");
         await world.App.RunCliOkAsync("subscribers", "add", "sam@example.org", "--name", "Sam");
-        await using (var db = world.App.OpenDb())
-        {
-            await db.Editors.ExecuteUpdateAsync(u => u.SetProperty(e => e.MustChangePassword, false));
-        }
-        await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = world.BaseAddress!.ToString(),
-            ViewportSize = new ViewportSize { Width = width, Height = 800 },
-            ColorScheme = scheme,
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/admin/sign-in");
-        await page.GetByLabel("Email address").FillAsync(WorkspaceEditor.Email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByLabel("Password").PressAsync("Enter");
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Workspace" })).ToBeVisibleAsync();
+        await using var context = await WorkspaceBrowser.OpenAsync(chromium, world, width, scheme);
+        var page = await WorkspaceBrowser.SignedInAsync(context, world, password);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Readers" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("2 readers match.");
-        await AssertFitsAndAccessibleAsync(page, "readers page");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "readers page");
         await page.GetByLabel("Address or name contains").FillAsync("KIM");
         await page.GetByLabel("Address or name contains").PressAsync("Enter");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("1 reader match.");
-        await AssertFitsAndAccessibleAsync(page, "readers page with a search");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "readers page with a search");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "kim.with.a.rather.long.address@example.org" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "kim.with.a.rather.long.address@example.org" })).ToBeVisibleAsync();
-        await AssertFitsAndAccessibleAsync(page, "reader page");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "reader page");
         await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe to Fact of the Week" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Done: subscribed to weekly-fact.");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Unsubscribe from Fact of the Week" })).ToBeVisibleAsync();
-        await AssertFitsAndAccessibleAsync(page, "reader page after a change");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "reader page after a change");
 
         await using var check = world.App.OpenDb();
         Assert.Equal(SubscriptionStatus.Active, (await check.Subscriptions.SingleAsync(s => s.SubscriberId == 1 && s.Edition == "weekly-fact")).Status);
-    }
-
-    private static async Task AssertFitsAndAccessibleAsync(IPage page, string what)
-    {
-        var result = await page.RunAxe();
-        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help}")));
-        var fits = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth");
-        Assert.True(fits, $"{what} is wider than the screen: " + await page.EvaluateAsync<string>(
-            "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + ' ' + e.textContent.trim().slice(0, 40)).join('; ')"));
     }
 }
