@@ -1,11 +1,9 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
-using Newsletter.Worker.Editions;
 using Newsletter.Worker.Issues;
 using Newsletter.Worker.Publishing;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Data;
 
 namespace Newsletter.Tests.Admin;
 
