@@ -99,6 +99,7 @@ public sealed class WritePageTests
 
         // Once published, the issue cannot be changed from a page opened before.
         await app.RunCliOkAsync("issues", "send-now", "1");
+        Assert.Contains("href=\"/admin/issues/1/results\"", await client.GetStringAsync("/admin/issues"), StringComparison.Ordinal);
         using var late = await PostAsync(client, "/admin/issues/write/1", "Queue",
             ("Form.Edition", "weekly-tip"), ("Form.Subject", "Too late"), ("Form.Body", "## Try this\n\nToo late."));
         Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
