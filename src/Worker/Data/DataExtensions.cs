@@ -18,7 +18,9 @@ public static class DataExtensions
     public static IHostApplicationBuilder AddNewsletterData(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .Validate(o => o.StatisticsInterval >= TimeSpan.Zero, "Database:StatisticsInterval must be 00:00:00 (off) or longer")
+            .ValidateOnStart();
         services.AddDbContext<SqliteNewsletterDbContext>((sp, o) => o.UseSqlite(
             ResolveSqliteConnectionString(ConnectionString(sp) ?? DefaultSqliteConnectionString)));
         services.AddDbContext<SqlServerNewsletterDbContext>((sp, o) => o.UseSqlServer(

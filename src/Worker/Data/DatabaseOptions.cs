@@ -15,4 +15,8 @@ public sealed class DatabaseOptions
 
     /// <summary>Apply pending migrations at start. Turn off where a DBA applies the SQL script.</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>How often the running service refreshes SQLite's statistics of the readers' tables (first at
+    /// start); zero turns it off.</summary>
+    public TimeSpan StatisticsInterval { get; set; } = TimeSpan.FromDays(1);
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 
 namespace Newsletter.Tests.Delivery;
 
@@ -17,9 +18,11 @@ public sealed partial class QueryPlanTests
     // UPDATE that claims a batch by id was planned over the (PublicationId, SubscriberId) index and
     // read every row of the publication on each claim (~27 ms per claim at 200,000 recipients, a
     // cost that grew with the list).
-    [Fact]
-    public Task Statements_that_name_deliveries_by_id_find_them_by_primary_key_not_by_walking_the_publication() =>
-        SendAsync(async (statements, connection) =>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task Statements_that_name_deliveries_by_id_find_them_by_primary_key_not_by_walking_the_publication(bool withStatistics) =>
+        SendAsync(withStatistics, async (statements, connection) =>
         {
             var byId = statements
                 .Where(sql => sql.Contains("FROM \"Deliveries\"", StringComparison.Ordinal) || sql.StartsWith("UPDATE \"Deliveries\"", StringComparison.Ordinal))
@@ -41,9 +44,11 @@ public sealed partial class QueryPlanTests
     // counts (every ProgressInterval, which count the whole publication by design), no statement on
     // the deliveries walks every row of the publication; each reads a range of the
     // (PublicationId, Status, …) index or rows by key.
-    [Fact]
-    public Task No_statement_of_a_send_except_the_progress_count_walks_every_delivery_of_the_publication() =>
-        SendAsync(async (statements, connection) =>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task No_statement_of_a_send_except_the_progress_count_walks_every_delivery_of_the_publication(bool withStatistics) =>
+        SendAsync(withStatistics, async (statements, connection) =>
         {
             var onDeliveries = statements
                 .Where(sql => sql.Contains("\"Deliveries\" AS \"d\"", StringComparison.Ordinal))
@@ -62,14 +67,21 @@ public sealed partial class QueryPlanTests
     /// <summary>
     /// Sends an issue to 40 readers over one connection (claims of 10, so ids go in as a JSON list, as
     /// in a real send) and hands <paramref name="check"/> the distinct SQL statements the send ran and a
-    /// connection to the same database.
+    /// connection to the same database. <paramref name="withStatistics"/>: as the running service leaves the
+    /// database once its statistics job has run (DatabaseStatistics), before the publication.
     /// </summary>
-    private static async Task SendAsync(Func<List<string>, SqliteConnection, Task> check)
+    private static async Task SendAsync(bool withStatistics, Func<List<string>, SqliteConnection, Task> check)
     {
         await using var world = await DeliveryWorld.StartAsync(configure: app => app
             .Set($"Logging:LogLevel:{CommandCategory}", "Information")
             .Set("Delivery:Connections", "1"));
         await world.AddSubscribersAsync(40);
+        if (withStatistics)
+        {
+            await using var db = world.App.OpenDb();
+            await Newsletter.Worker.Data.DatabaseStatistics.RefreshAsync(db, CancellationToken.None);
+            Assert.True(await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM sqlite_stat1").SingleAsync() > 0);
+        }
         var publicationId = await world.PublishAsync();
         var sendStarts = world.Logs.Lines.Count;
         Assert.Equal(40, (await world.RunAsync(publicationId)).Sent);
