@@ -38,7 +38,7 @@ internal static class WorkspaceBrowser
     /// hold the email); with a time limit, so a hang fails the test. Leaves a screenshot when asked (<see cref="Screenshots"/>).</summary>
     public static async Task AssertAccessibleAsync(IPage page, string what)
     {
-        await Screenshots.TakeAsync(page, what.Replace(' ', '-'));
+        await Screenshots.TakeAsync(page, string.Join('-', what.Split([' ', '/', '?', '&', '='], StringSplitOptions.RemoveEmptyEntries)));
         var result = await page.RunAxe(new AxeRunOptions { Iframes = false }).WaitAsync(TimeSpan.FromMinutes(1));
         var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help}")));
