@@ -17,7 +17,7 @@ public class DependencyDirectionTests
     [
         ("Cli", 9), ("Http", 9), ("Scheduling", 9), ("Admin", 9),
         ("Publishing", 7),
-        ("Issues", 6), ("SignupEmails", 6), ("Editors", 6),
+        ("Issues", 6), ("SignupEmails", 6), ("Editors", 6), ("Bounces", 6),
         ("Delivery", 5),
         ("Editions", 3), ("Links", 3),
         ("Configuration", 2),
