@@ -1,0 +1,48 @@
+using MimeKit;
+using Newsletter.Worker.Delivery;
+
+namespace Newsletter.Worker.Bounces;
+
+/// <summary>Which of our messages a returned message is about, by the VERP address it was sent back to.</summary>
+/// <param name="Token">The publication and subscriber, when a VERP address of ours with a valid MAC was found.</param>
+/// <param name="Forged">True when an address had our local part and domain but a token that did not verify:
+/// counted and otherwise ignored, so nobody can make a reader look like a bouncer.</param>
+public sealed record BounceAddress(VerpToken? Token, bool Forged);
+
+public static class BounceAddressing
+{
+    // Where mail servers and mailbox deliveries keep the envelope recipient, most reliable first.
+    private static readonly string[] EnvelopeHeaders = ["Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"];
+
+    public static BounceAddress Find(MimeMessage message, VerpAddresses verp)
+    {
+        var candidates = EnvelopeHeaders.SelectMany(h => message.Headers.Where(x => x.Field.Equals(h, StringComparison.OrdinalIgnoreCase)))
+            .Select(h => h.Value.Trim())
+            .Concat(message.To.Mailboxes.Select(m => m.Address));
+        var forged = false;
+        foreach (var address in candidates)
+        {
+            if (verp.TryParse(address, out var token))
+            {
+                return new BounceAddress(token, false);
+            }
+            forged |= LooksLikeOurs(address, verp);
+        }
+        return new BounceAddress(null, forged);
+    }
+
+    /// <summary>Our VERP shape (local part + token at our domain): a failed check on such an address is a forgery or damage.</summary>
+    private static bool LooksLikeOurs(string address, VerpAddresses verp)
+    {
+        var probe = verp.For(0, 0)?.Address;
+        if (probe is null)
+        {
+            return false;
+        }
+        var plus = probe.IndexOf('+', StringComparison.Ordinal);
+        var at = probe.LastIndexOf('@');
+        var trimmed = address.Trim().Trim('<', '>');
+        return trimmed.StartsWith(probe[..(plus + 1)], StringComparison.OrdinalIgnoreCase)
+            && trimmed.EndsWith(probe[at..], StringComparison.OrdinalIgnoreCase);
+    }
+}
