@@ -92,4 +92,7 @@ public enum SuppressionReason
     HardBounce = 1,
     Complaint = 2,
     Erased = 3,
+
+    /// <summary>Too many soft bounces (full mailbox, refusals) within the window: see <c>Bounces:SoftBounceLimit</c>.</summary>
+    SoftBounces = 4,
 }

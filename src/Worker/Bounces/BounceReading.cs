@@ -1,22 +1,7 @@
 using MimeKit;
+using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Bounces;
-
-/// <summary>What a message that came back means for the list.</summary>
-public enum BounceKind
-{
-    /// <summary>Nothing to act on: an auto-reply, a delay notice, a success report, or a message not recognised as a report.</summary>
-    None,
-
-    /// <summary>A permanent failure about the recipient (5.1.x, 5.2.1 …): the address is suppressed.</summary>
-    Hard,
-
-    /// <summary>A temporary failure (4.x.x), a full mailbox, or a permanent refusal not about the recipient: counted.</summary>
-    Soft,
-
-    /// <summary>The reader reported the message as spam (an ARF feedback report).</summary>
-    Complaint,
-}
 
 /// <param name="Recipient">The address the report names (Final-Recipient, Original-Rcpt-To), when it names one.</param>
 /// <param name="Reason">Why the message was read so, in the editor's words, for the bounce history.</param>

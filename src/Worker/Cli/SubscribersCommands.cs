@@ -317,6 +317,7 @@ public static partial class NewsletterCli
     private static string Word(SuppressionReason reason) => reason switch
     {
         SuppressionReason.HardBounce => "hard-bounce",
+        SuppressionReason.SoftBounces => "soft-bounces",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

@@ -29,6 +29,8 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
+    public DbSet<Bounce> Bounces => Set<Bounce>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Every stored time is UTC; the providers hand DateTime back as Unspecified, so say so on the way out.
@@ -103,6 +105,20 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
             b.Property(a => a.Target).HasMaxLength(500);
             b.Property(a => a.Details).HasMaxLength(2000);
             b.HasIndex(a => a.At);
+        });
+
+        modelBuilder.Entity<Bounce>(b =>
+        {
+            b.ToTable("Bounces");
+            b.Property(x => x.Key).HasMaxLength(Bounce.KeyLength);
+            b.Property(x => x.Status).HasMaxLength(Bounce.MaxStatusLength);
+            b.Property(x => x.Detail).HasMaxLength(Bounce.MaxDetailLength);
+            b.Property(x => x.Reason).HasMaxLength(Bounce.MaxReasonLength);
+            b.HasIndex(x => x.Key).IsUnique();
+            // A reader's history and their soft bounces in the window; an issue's results; the status counts.
+            b.HasIndex(x => new { x.SubscriberId, x.ReceivedAt });
+            b.HasIndex(x => x.PublicationId);
+            b.HasIndex(x => x.ReceivedAt);
         });
     }
 

@@ -88,6 +88,7 @@ public sealed class ReaderModel(
     public static string ReasonWord(SuppressionReason reason) => reason switch
     {
         SuppressionReason.HardBounce => "hard bounce",
+        SuppressionReason.SoftBounces => "repeated soft bounces",
         _ => reason.ToString().ToLowerInvariant(),
     };
 

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("25e06658-d9c4-4eb7-bc76-a1ed7e607b78"), entityTypeCount: 11)
+            : base(skipDetectChanges: false, modelId: new Guid("7c34cce0-600b-4267-ac74-31f7b6da8ed9"), entityTypeCount: 12)
         {
         }
 
@@ -23,6 +23,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             var subscription = SubscriptionEntityType.Create(this);
             var suppression = SuppressionEntityType.Create(this);
             var auditEntry = AuditEntryEntityType.Create(this);
+            var bounce = BounceEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
             var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
@@ -41,6 +42,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             SubscriptionEntityType.CreateAnnotations(subscription);
             SuppressionEntityType.CreateAnnotations(suppression);
             AuditEntryEntityType.CreateAnnotations(auditEntry);
+            BounceEntityType.CreateAnnotations(bounce);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
             EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("321ada25-d0ca-44ea-968b-4f2aa5c87012"), entityTypeCount: 11)
+            : base(skipDetectChanges: false, modelId: new Guid("e5d44fe4-a1f1-4914-91fd-caccdd687ef5"), entityTypeCount: 12)
         {
         }
 
@@ -23,6 +23,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             var subscription = SubscriptionEntityType.Create(this);
             var suppression = SuppressionEntityType.Create(this);
             var auditEntry = AuditEntryEntityType.Create(this);
+            var bounce = BounceEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
             var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
@@ -41,6 +42,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             SubscriptionEntityType.CreateAnnotations(subscription);
             SuppressionEntityType.CreateAnnotations(suppression);
             AuditEntryEntityType.CreateAnnotations(auditEntry);
+            BounceEntityType.CreateAnnotations(bounce);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
             EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);
