@@ -1,5 +1,6 @@
 using Newsletter.Templates;
 using Newsletter.Templates.Rendering;
+using Newsletter.Worker.Bounces;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
@@ -28,6 +29,7 @@ public static class NewsletterHost
         builder.AddNewsletterIssues();
         builder.AddNewsletterPublishing();
         builder.AddNewsletterEditors();
+        builder.AddNewsletterBounces();
         return builder;
     }
 

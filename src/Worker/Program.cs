@@ -1,5 +1,6 @@
 using Newsletter.Worker;
 using Newsletter.Worker.Admin;
+using Newsletter.Worker.Bounces;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Http;
@@ -20,6 +21,7 @@ static async Task<int> RunServiceAsync(string[] args, CancellationToken cancella
     builder.AddNewsletterCore();
     builder.AddNewsletterScheduling();
     builder.AddNewsletterDeliveryService();
+    builder.AddNewsletterBouncePoller();
     builder.AddNewsletterHttp();
     builder.AddNewsletterAdmin();
 

@@ -142,7 +142,6 @@ public static partial class NewsletterCli
         return 0;
     }
 
-    private static string Utc(DateTime at) => at.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     private static string State(Editor e, DateTime now) =>
         e.LockedUntil > now ? $"; locked until {Utc(e.LockedUntil.Value)}"

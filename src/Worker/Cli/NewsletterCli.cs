@@ -33,6 +33,7 @@ public static partial class NewsletterCli
             PublicationsCommand(context),
             SubscribersCommand(context),
             EditorsCommand(context),
+            BouncesCommand(context),
             AuditCommand(context),
         };
         var parsed = root.Parse(args);

@@ -4,7 +4,7 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;
 
-/// <summary>A subscriber's delivery records, read for a personal-data export and scrubbed on erasure.</summary>
+/// <summary>A subscriber's delivery records, read for a personal-data export and scrubbed on erasure (with the bounces recorded against them).</summary>
 internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
 {
     public async Task<IReadOnlyList<DeliveryHistoryEntry>> ForSubscriberAsync(int subscriberId, CancellationToken cancellationToken)
@@ -25,7 +25,11 @@ internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
             r.Attempts, r.CompletedAt, r.LastResult))];
     }
 
-    public Task ForgetAsync(int subscriberId, CancellationToken cancellationToken) =>
-        db.Deliveries.Where(d => d.SubscriberId == subscriberId && d.LastResult != null)
+    public async Task ForgetAsync(int subscriberId, CancellationToken cancellationToken)
+    {
+        await db.Deliveries.Where(d => d.SubscriberId == subscriberId && d.LastResult != null)
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.LastResult, (string?)null), cancellationToken);
+        // Bounces keep the remote server's words, which may name the address.
+        await db.Bounces.Where(b => b.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
+    }
 }
