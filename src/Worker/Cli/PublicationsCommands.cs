@@ -136,6 +136,7 @@ public static partial class NewsletterCli
             await o.WriteLineAsync("  results:");
             await o.WriteLineAsync(string.Create(c, $"    delivered:    {results.Delivered:N0} (failed {results.Failed:N0}, skipped {results.Skipped:N0})"));
             await o.WriteLineAsync($"    bounced:      {results.DescribeBounced()}");
+            await o.WriteLineAsync($"    complaints:   {results.DescribeComplaints()}");
             await o.WriteLineAsync($"    unsubscribed: {results.DescribeUnsubscribed()} through this issue's links");
 
             if (view.Failures.Count > 0)

@@ -9,11 +9,11 @@ namespace Newsletter.Worker.Delivery;
 /// readers left through the unsubscribe link in it. No pixels, no rewritten links: an unsubscribe
 /// counts only because the link names its publication (<c>?p=</c>, see <see cref="RecordUnsubscribeAsync"/>).
 /// </summary>
-/// <param name="Bounced">Null until bounces are read (a later part); then the delivered messages that bounced.</param>
-public sealed record PublicationResults(int Delivered, int Failed, int Skipped, int? Bounced, int Unsubscribed)
+/// <param name="Bounced">Readers whose copy came back undelivered (a bounce read from the mailbox or a relay).</param>
+/// <param name="HardBounces">Of those, refused for good (the address suppressed).</param>
+/// <param name="Complaints">Readers who reported the issue as spam.</param>
+public sealed record PublicationResults(int Delivered, int Failed, int Skipped, int Bounced, int HardBounces, int Complaints, int Unsubscribed)
 {
-    /// <summary>Readers who left through this issue's links, over the messages delivered; null before any was.</summary>
-    public double? UnsubscribeRate => Delivered == 0 ? null : (double)Unsubscribed / Delivered;
 
     /// <summary>From a publication's counts, and its unsubscribes counted apart: a send's own progress
     /// checks never need them, so they do not walk the publication's rows for them.</summary>
@@ -21,15 +21,25 @@ public sealed record PublicationResults(int Delivered, int Failed, int Skipped, 
         NewsletterDbContext db, int publicationId, PublicationProgress progress, CancellationToken cancellationToken)
     {
         var unsubscribed = await db.Deliveries.CountAsync(d => d.PublicationId == publicationId && d.UnsubscribedAt != null, cancellationToken);
-        return new(progress.Sent, progress.Failed, progress.Skipped, Bounced: null, unsubscribed);
+        var bounces = db.Bounces.Where(b => b.PublicationId == publicationId && b.SubscriberId != null);
+        var bounced = await bounces.Where(b => b.Kind == BounceKind.Hard || b.Kind == BounceKind.Soft).Select(b => b.SubscriberId).Distinct().CountAsync(cancellationToken);
+        var hard = await bounces.Where(b => b.Kind == BounceKind.Hard).Select(b => b.SubscriberId).Distinct().CountAsync(cancellationToken);
+        var complaints = await bounces.Where(b => b.Kind == BounceKind.Complaint).Select(b => b.SubscriberId).Distinct().CountAsync(cancellationToken);
+        return new(progress.Sent, progress.Failed, progress.Skipped, bounced, hard, complaints, unsubscribed);
     }
 
-    public string DescribeBounced() =>
-        Bounced is { } bounced ? bounced.ToString("N0", CultureInfo.InvariantCulture) : "not known yet (bounces are not read)";
+    public string DescribeBounced() => Bounced == 0
+        ? "none reported"
+        : string.Create(CultureInfo.InvariantCulture, $"{Bounced:N0}{Rate(Bounced)}: {HardBounces:N0} refused for good, {Bounced - HardBounces:N0} temporarily");
 
-    public string DescribeUnsubscribed() => UnsubscribeRate is { } rate
-        ? string.Create(CultureInfo.InvariantCulture, $"{Unsubscribed:N0} ({rate:0.0#%} of delivered)")
-        : Unsubscribed.ToString("N0", CultureInfo.InvariantCulture);
+    /// <summary>Mailbox providers want complaints under 0.3 % of what a sender delivers.</summary>
+    public string DescribeComplaints() => Complaints == 0
+        ? "none reported"
+        : string.Create(CultureInfo.InvariantCulture, $"{Complaints:N0}{Rate(Complaints)}");
+
+    private string Rate(int count) => Delivered == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({(double)count / Delivered:0.0#%} of delivered)");
+
+    public string DescribeUnsubscribed() => string.Create(CultureInfo.InvariantCulture, $"{Unsubscribed:N0}{Rate(Unsubscribed)}");
 
     /// <summary>
     /// Marks the reader's delivery of that publication as the one they left through, at most once.

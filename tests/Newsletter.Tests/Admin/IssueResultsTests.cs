@@ -8,11 +8,12 @@ using Newsletter.Worker.Data;
 namespace Newsletter.Tests.Admin;
 
 /// <summary>An issue's results on its publication's page and in <c>publications show</c>: delivered,
-/// failed, skipped, bounced (not read yet) and the readers who left through its links, as the database has them.</summary>
+/// failed, skipped, bounced, reported as spam and the readers who left through its links, as the database has them.</summary>
 public sealed class IssueResultsTests
 {
     /// <summary>Four delivered (two of whom leave through this issue's link, one through another
-    /// issue's), one failed, one skipped.</summary>
+    /// issue's), one failed, one skipped; of the delivered, one bounced for good, one bounced twice for
+    /// now, one complained; a report about nobody and one about another issue count nothing here.</summary>
     private static async Task<(int Issue, int Publication)> SendAndLeaveAsync(IssueResultsWorld world)
     {
         var readers = new List<int>();
@@ -28,6 +29,21 @@ public sealed class IssueResultsTests
         using (await world.OneClickAsync(world.LinkPath(readers[1], "weekly-tip", publication))) { }
         using (await world.OneClickAsync(world.LinkPath(readers[1], "weekly-tip", publication))) { }
         using (await world.OneClickAsync(world.LinkPath(readers[3], "weekly-tip", earlier))) { }
+        await using var db = world.App.OpenDb();
+        var key = 0;
+        Bounce Returned(BounceKind kind, int? pub, int? reader, BounceOutcome outcome) => new()
+        {
+            Key = $"{++key}".PadLeft(64, '0'), Kind = kind, PublicationId = pub, SubscriberId = reader, Outcome = outcome, Reason = "test",
+        };
+        db.Bounces.AddRange(
+            Returned(BounceKind.Hard, publication, readers[2], BounceOutcome.Suppressed),
+            Returned(BounceKind.Soft, publication, readers[3], BounceOutcome.Counted),
+            Returned(BounceKind.Soft, publication, readers[3], BounceOutcome.Counted),
+            Returned(BounceKind.Complaint, publication, readers[1], BounceOutcome.Unsubscribed),
+            Returned(BounceKind.Hard, publication, null, BounceOutcome.NotOnList),
+            Returned(BounceKind.Hard, earlier, readers[3], BounceOutcome.Suppressed),
+            Returned(BounceKind.None, publication, readers[0], BounceOutcome.NothingToDo));
+        await db.SaveChangesAsync();
         return (issue, publication);
     }
 
@@ -56,7 +72,8 @@ public sealed class IssueResultsTests
         Assert.Equal(Text(counts.Sent), Result(page, "delivered"));
         Assert.Equal(Text(counts.Failed), Result(page, "failed"));
         Assert.Equal(Text(counts.Skipped), Result(page, "skipped"));
-        Assert.StartsWith("not known yet", Result(page, "bounced"), StringComparison.Ordinal);
+        Assert.Equal("2 (50.0% of delivered): 1 refused for good, 1 temporarily", Result(page, "bounced"));
+        Assert.Equal("1 (25.0% of delivered)", Result(page, "complaints"));
         Assert.Equal($"{Text(counts.Unsubscribed)} (50.0% of delivered)", Result(page, "unsubscribed"));
 
         using var results = await client.GetAsync($"/admin/issues/{issue}/results");
@@ -86,7 +103,8 @@ public sealed class IssueResultsTests
 
         Assert.Contains("  results:\n", shown.Out.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains($"    delivered:    {Text(counts.Sent)} (failed {Text(counts.Failed)}, skipped {Text(counts.Skipped)})", shown.Out, StringComparison.Ordinal);
-        Assert.Contains("    bounced:      not known yet", shown.Out, StringComparison.Ordinal);
+        Assert.Contains("    bounced:      2 (50.0% of delivered): 1 refused for good, 1 temporarily", shown.Out, StringComparison.Ordinal);
+        Assert.Contains("    complaints:   1 (25.0% of delivered)", shown.Out, StringComparison.Ordinal);
         Assert.Contains($"    unsubscribed: {Text(counts.Unsubscribed)} (50.0% of delivered) through this issue's links", shown.Out, StringComparison.Ordinal);
     }
 
