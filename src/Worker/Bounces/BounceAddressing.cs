@@ -19,6 +19,14 @@ public static class BounceAddressing
         var candidates = EnvelopeHeaders.SelectMany(h => message.Headers.Where(x => x.Field.Equals(h, StringComparison.OrdinalIgnoreCase)))
             .Select(h => h.Value.Trim())
             .Concat(message.To.Mailboxes.Select(m => m.Address));
+        var envelope = Search(candidates, verp);
+        // Only when the envelope names no address of ours: a feedback report arrives at the abuse address, and
+        // only the returned original (or the report's Original-Mail-From) still carries our envelope sender.
+        return envelope.Token is not null || envelope.Forged ? envelope : Search(OriginalSenders(message), verp);
+    }
+
+    private static BounceAddress Search(IEnumerable<string> candidates, VerpAddresses verp)
+    {
         var forged = false;
         foreach (var address in candidates)
         {
@@ -29,6 +37,23 @@ public static class BounceAddressing
             forged |= LooksLikeOurs(address, verp);
         }
         return new BounceAddress(null, forged);
+    }
+
+    /// <summary>Return-Path and Sender of the returned originals (one level down, never deeper), then Original-Mail-From.</summary>
+    private static IEnumerable<string> OriginalSenders(MimeMessage message)
+    {
+        foreach (var original in MessageParts.Originals(message).Take(4))
+        {
+            foreach (var header in original.Headers.Where(h => h.Id is HeaderId.ReturnPath or HeaderId.Sender))
+            {
+                yield return MailboxAddress.TryParse(header.Value, out var mailbox) ? mailbox.Address : header.Value.Trim();
+            }
+        }
+        var feedback = MessageParts.Walk(message.Body, maxDepth: 2).OfType<MessageFeedbackReport>().FirstOrDefault();
+        if (feedback?.Fields["Original-Mail-From"] is { } mailFrom)
+        {
+            yield return mailFrom.Trim();
+        }
     }
 
     /// <summary>Our VERP shape (local part + token at our domain): a failed check on such an address is a forgery or damage.</summary>

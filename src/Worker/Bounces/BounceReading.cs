@@ -10,13 +10,18 @@ public sealed record BounceReading(BounceKind Kind, string? Recipient, string? S
 /// <summary>
 /// Reads a message from the bounce mailbox: RFC 3464 delivery status notifications and RFC 5965 feedback
 /// reports, parsed by MimeKit. Auto-replies (RFC 3834 <c>Auto-Submitted: auto-replied</c>, <c>X-Autoreply</c>,
-/// <c>Precedence: auto_reply</c>) are never bounces. Non-standard bounces are not guessed at here: a message
-/// that is not a report is left alone, so an out-of-office can never cost a reader their subscription.
+/// <c>Precedence: auto_reply</c>) are never bounces. A bounce without a report part counts only when a mail
+/// system evidently sent it and its own text names a failed recipient and an SMTP status (<see cref="PlainBounces"/>),
+/// so an out-of-office can never cost a reader their subscription. A report about a report is never acted on.
 /// </summary>
 public static class BounceReader
 {
     public static BounceReading Read(MimeMessage message)
     {
+        if (PlainBounces.IsAboutAReport(message))
+        {
+            return None("a report about a report (a loop between mail systems); never acted on");
+        }
         if (message.Body is MultipartReport report)
         {
             if (string.Equals(report.ReportType, "feedback-report", StringComparison.OrdinalIgnoreCase))
@@ -25,40 +30,56 @@ public static class BounceReader
             }
             if (string.Equals(report.ReportType, "delivery-status", StringComparison.OrdinalIgnoreCase))
             {
-                return DeliveryStatus(report);
+                // Some servers (Exchange among them) drop or garble the machine-readable part: its text is read as a plain bounce.
+                if (DeliveryStatus(report) is { } reading)
+                {
+                    return reading;
+                }
+                var plain = IsAutoReply(message) ? null : PlainBounces.Read(message);
+                return plain is { Kind: not BounceKind.None }
+                    ? plain
+                    : None("a delivery report without a readable machine-readable part, and its text names no failure");
             }
-            return None($"a report of type '{report.ReportType}', which is not about delivery");
+            return string.IsNullOrWhiteSpace(report.ReportType)
+                ? None("a report that does not say what it is about")
+                : None($"a report of type '{report.ReportType}', which is not about delivery");
         }
         if (IsAutoReply(message))
         {
             return None("an automatic reply (out of office or similar), not a bounce");
         }
-        return None("not a delivery status notification or feedback report");
+        return PlainBounces.Read(message);
     }
 
     private static bool IsAutoReply(MimeMessage message)
     {
+        if (message.Headers.Contains("X-Autoreply") || message.Headers.Contains("X-Autorespond")
+            || string.Equals(message.Headers["Precedence"]?.Trim(), "auto_reply", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        // Exim, Postfix and Gmail mark their bounces auto-replied too, as RFC 3834 asks; from a mail system it is not an out-of-office.
         var autoSubmitted = message.Headers["Auto-Submitted"]?.Trim() ?? "";
-        return autoSubmitted.StartsWith("auto-replied", StringComparison.OrdinalIgnoreCase)
-            || message.Headers.Contains("X-Autoreply") || message.Headers.Contains("X-Autorespond")
-            || string.Equals(message.Headers["Precedence"]?.Trim(), "auto_reply", StringComparison.OrdinalIgnoreCase);
+        return autoSubmitted.StartsWith("auto-replied", StringComparison.OrdinalIgnoreCase) && !PlainBounces.SentByMailSystem(message);
     }
 
     private static BounceReading Complaint(MultipartReport report)
     {
         var fields = report.OfType<MessageFeedbackReport>().FirstOrDefault()?.Fields;
         var recipient = Address(fields?["Original-Rcpt-To"])
-            ?? report.OfType<MessagePart>().Select(p => p.Message?.To.Mailboxes.FirstOrDefault()?.Address).FirstOrDefault(a => a is not null);
+            ?? report.OfType<MessagePart>().Select(p => p.Message?.To.Mailboxes.FirstOrDefault()?.Address?.ToLowerInvariant()).FirstOrDefault(a => a is not null);
         var type = fields?["Feedback-Type"]?.Trim();
         return new BounceReading(BounceKind.Complaint, recipient, null, null,
             $"the reader's mail provider reported it as {(string.IsNullOrEmpty(type) ? "abuse" : type)}");
     }
 
-    private static BounceReading DeliveryStatus(MultipartReport report)
+    /// <summary>Null when the machine-readable part is missing or holds no recipient group with an action.</summary>
+    private static BounceReading? DeliveryStatus(MultipartReport report)
     {
-        if (report.OfType<MessageDeliveryStatus>().FirstOrDefault() is not { } status)
+        if (report.OfType<MessageDeliveryStatus>().FirstOrDefault() is not { } status
+            || !status.StatusGroups.Skip(1).Any(g => g.Contains("Action")))
         {
-            return None("a delivery report without its machine-readable part");
+            return null;
         }
         // The first group is about the message; each one after it is about one recipient. We send one
         // recipient per message, so the first failed recipient is the reader.
@@ -72,22 +93,22 @@ public static class BounceReader
             {
                 continue; // delayed, delivered, relayed, expanded: nothing has failed yet
             }
-            var kind = code switch
-            {
-                null or "" => BounceKind.Soft,
-                _ when code.StartsWith("4.", StringComparison.Ordinal) => BounceKind.Soft,
-                _ when code.StartsWith("5.1.", StringComparison.Ordinal) || code == "5.2.1" => BounceKind.Hard,
-                _ => BounceKind.Soft,
-            };
-            var reason = kind == BounceKind.Hard
-                ? $"the recipient's server refused the address for good ({code})"
-                : code is { Length: > 0 } && code.StartsWith("5.", StringComparison.Ordinal) && code != "5.2.2"
-                    ? $"refused for a reason that is not the address ({code}); counted, not suppressed"
-                    : $"not delivered for now ({(string.IsNullOrEmpty(code) ? "no status" : code)}); counted";
+            var (kind, reason) = Judge(code);
             return new BounceReading(kind, recipient, code, diagnostic, reason);
         }
         return None("a delivery report with no failed recipient (a delay or success notice)");
     }
+
+    /// <summary>What an enhanced status (RFC 3463) of a failed delivery means: only a bad address is hard.</summary>
+    internal static (BounceKind Kind, string Reason) Judge(string? code) => code switch
+    {
+        null or "" => (BounceKind.Soft, "not delivered for now (no status); counted"),
+        _ when code.StartsWith("4.", StringComparison.Ordinal) => (BounceKind.Soft, $"not delivered for now ({code}); counted"),
+        _ when code.StartsWith("5.1.", StringComparison.Ordinal) || code == "5.2.1" =>
+            (BounceKind.Hard, $"the recipient's server refused the address for good ({code})"),
+        "5.2.2" => (BounceKind.Soft, $"the reader's mailbox is full ({code}); counted"),
+        _ => (BounceKind.Soft, $"refused for a reason that is not the address ({code}); counted, not suppressed"),
+    };
 
     private static BounceReading None(string reason) => new(BounceKind.None, null, null, null, reason);
 

@@ -41,4 +41,63 @@ public sealed class BounceAddressingTests
         Assert.Equal(new BounceAddress(null, true), reading);
         Assert.Equal(new BounceAddress(null, false), stranger);
     }
+
+    /// <summary>A feedback report as a feedback loop sends it: to the abuse address, with our message returned inside.</summary>
+    private static MimeMessage Complaint(string originalHeaders, string originalType = "message/rfc822", string envelope = "", string feedback = "") =>
+        MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes($"""
+            {envelope}From: fbl@isp.example.net
+            To: abuse@news.example.org
+            Subject: complaint
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=feedback-report; boundary="r"
+
+            --r
+            Content-Type: text/plain
+
+            A user reported this message.
+
+            --r
+            Content-Type: message/feedback-report
+
+            Feedback-Type: abuse
+            Version: 1{feedback}
+
+            --r
+            Content-Type: {originalType}
+
+            {originalHeaders}
+            From: Tip of the Week <tips@news.example.org>
+            To: kim@example.org
+            Subject: Tip of the Week
+
+            --r--
+            """.ReplaceLineEndings("\r\n"))));
+
+    [Fact]
+    public void A_complaint_sent_to_the_abuse_address_is_found_by_the_return_path_of_the_original_inside_it()
+    {
+        var address = Verp.For(12, 345)!.Address;
+
+        var attached = BounceAddressing.Find(Complaint($"Return-Path: <{address}>"), Verp);
+        var headersOnly = BounceAddressing.Find(Complaint($"Sender: {address}", "text/rfc822-headers"), Verp);
+
+        var reportOnly = BounceAddressing.Find(Complaint("Return-Path: <>", feedback: $"\r\nOriginal-Mail-From: <{address}>"), Verp);
+
+        Assert.Equal(new BounceAddress(new VerpToken(12, 345), false), attached);
+        Assert.Equal(new BounceAddress(new VerpToken(12, 345), false), headersOnly);
+        Assert.Equal(new BounceAddress(new VerpToken(12, 345), false), reportOnly);
+    }
+
+    [Fact]
+    public void A_forged_address_in_the_original_names_nobody_and_the_envelope_still_comes_first()
+    {
+        var genuine = Verp.For(12, 345)!.Address;
+        var forged = genuine.Replace("12-345-", "12-346-", StringComparison.Ordinal);
+
+        var inOriginal = BounceAddressing.Find(Complaint($"Return-Path: <{forged}>"), Verp);
+        var forgedEnvelope = BounceAddressing.Find(Complaint($"Return-Path: <{genuine}>", envelope: $"Delivered-To: {forged}\r\n"), Verp);
+
+        Assert.Equal(new BounceAddress(null, true), inOriginal);
+        Assert.Equal(new BounceAddress(null, true), forgedEnvelope);
+    }
 }

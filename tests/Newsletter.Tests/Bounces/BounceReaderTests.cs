@@ -128,4 +128,97 @@ public sealed class BounceReaderTests
         Assert.Equal(BounceKind.None, reading.Kind);
         Assert.Null(reading.Recipient);
     }
+
+    private static string TextBounce(string reply, string from = "Mail Delivery System <Mailer-Daemon@host.example.net>") => $"""
+        Return-path: <>
+        From: {from}
+        To: bounces+abc@news.example.org
+        Subject: Mail delivery failed: returning message to sender
+        Content-Type: text/plain
+
+        A message that you sent could not be delivered to one or more of its
+        recipients. The following address(es) failed:
+
+          reader@example.org
+            {reply}
+        """;
+
+    [Theory]
+    [InlineData("550 No such user here", BounceKind.Hard)]
+    [InlineData("553 sorry, that mailbox does not exist", BounceKind.Hard)]
+    [InlineData("550 Rejected by local policy", BounceKind.Soft)]
+    [InlineData("550 Sender address rejected: domain not found", BounceKind.Soft)]
+    [InlineData("552 Message exceeds the size limit", BounceKind.Soft)]
+    [InlineData("550 Mailbox full", BounceKind.Soft)]
+    [InlineData("450 User unknown, try later", BounceKind.Soft)]
+    [InlineData("550 5.2.1 Account disabled", BounceKind.Hard)]
+    [InlineData("452 4.2.2 Mailbox over quota", BounceKind.Soft)]
+    [InlineData("the server gave up without saying why", BounceKind.None)]
+    public void A_bounce_without_a_report_counts_by_its_reply_code_and_is_hard_only_for_a_missing_address(string reply, BounceKind expected)
+    {
+        var reading = BounceReader.Read(Parse(TextBounce(reply)));
+
+        Assert.Equal(expected, reading.Kind);
+        Assert.Equal(expected == BounceKind.None ? null : "reader@example.org", reading.Recipient);
+    }
+
+    [Fact]
+    public void Only_the_first_64_KB_of_a_bounce_are_read()
+    {
+        var filler = string.Concat(Enumerable.Repeat("This line says nothing about the delivery at all.\n", 2000));
+
+        var reading = BounceReader.Read(Parse(TextBounce(filler + "550 5.1.1 user unknown")));
+
+        Assert.Equal(BounceKind.None, reading.Kind);
+    }
+
+    private static byte[] RandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        new Random(count).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public void Pathological_messages_read_as_nothing_without_throwing()
+    {
+        var thousands = new StringBuilder("Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.net\r\n"
+            + "Content-Type: multipart/report; report-type=delivery-status; boundary=\"x\"\r\n\r\n");
+        for (var i = 0; i < 2000; i++)
+        {
+            thousands.Append(i % 2 == 0 ? "--x\r\nContent-Type: text/plain\r\n\r\nNothing to see.\r\n" : "--x\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@example.org\r\n\r\nHi\r\n");
+        }
+        thousands.Append("--x--\r\n");
+        Multipart nested = new("mixed");
+        var deepest = nested;
+        for (var i = 0; i < 500; i++)
+        {
+            var inner = new Multipart("mixed");
+            deepest.Add(inner);
+            deepest = inner;
+        }
+        var deep = new MimeMessage { Subject = "Undeliverable", Body = nested };
+        deep.Headers.Add(HeaderId.ReturnPath, "<>");
+        // Random bytes where the machine-readable part and the text should be.
+        var random = Encoding.ASCII.GetBytes("Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered\r\n"
+            + "Content-Type: multipart/report; report-type=delivery-status; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain; charset=x-nonsense\r\n"
+            + "Content-Transfer-Encoding: base64\r\n\r\n").Concat(RandomBytes(2048))
+            .Concat(Encoding.ASCII.GetBytes("\r\n--q\r\nContent-Type: message/delivery-status\r\n\r\n")).Concat(RandomBytes(4096)).ToArray();
+
+        MimeMessage[] messages =
+        [
+            new MimeMessage(),
+            Parse("From: MAILER-DAEMON@mx.example.net\r\nReturn-Path: <>\r\nSubject: Undelivered\r\n"),
+            Parse(thousands.ToString()),
+            deep,
+            MimeMessage.Load(new MemoryStream(random)),
+        ];
+
+        foreach (var message in messages)
+        {
+            var reading = BounceReader.Read(message);
+            Assert.Equal(BounceKind.None, reading.Kind);
+            Assert.False(string.IsNullOrWhiteSpace(reading.Reason));
+        }
+    }
 }
