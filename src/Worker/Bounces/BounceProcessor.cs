@@ -127,6 +127,14 @@ public sealed partial class BounceProcessor(
         {
             return (null, Result(BounceOutcome.NotOnList, $"{reading.Reason}, about an address not on the list"));
         }
+        // The token names our reader but the report another address (a forward, an alias): that address is gone, perhaps not theirs.
+        var elsewhere = reading is { Kind: BounceKind.Hard, Recipient: { } named } && report.Address.Token is not null
+            && !string.Equals(EmailAddress.Normalize(named), reader.NormalizedEmail, StringComparison.Ordinal);
+        if (elsewhere)
+        {
+            return (reader, Result(BounceOutcome.Counted, $"{reading.Reason}, but for another address than the reader's (a forward?); counted, not suppressed",
+                publicationId, reader.Id));
+        }
         var outcome = reading.Kind switch
         {
             BounceKind.Complaint => BounceOutcome.Unsubscribed,

@@ -104,6 +104,8 @@ public static class BounceReader
     {
         null or "" => (BounceKind.Soft, "not delivered for now (no status); counted"),
         _ when code.StartsWith("4.", StringComparison.Ordinal) => (BounceKind.Soft, $"not delivered for now ({code}); counted"),
+        // 5.1.7 and 5.1.8 are about our sender address, not the reader's.
+        "5.1.7" or "5.1.8" => (BounceKind.Soft, $"refused because of our sender address ({code}); counted, not suppressed"),
         _ when code.StartsWith("5.1.", StringComparison.Ordinal) || code == "5.2.1" =>
             (BounceKind.Hard, $"the recipient's server refused the address for good ({code})"),
         "5.2.2" => (BounceKind.Soft, $"the reader's mailbox is full ({code}); counted"),

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
+using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Bounces;
 
@@ -204,7 +205,7 @@ internal static partial class PlainBounces
         return encoding.GetString(buffer, 0, total);
     }
 
-    private static bool HasNullSender(MimeMessage message) =>
+    internal static bool HasNullSender(MimeMessage message) =>
         message.Headers[HeaderId.ReturnPath] is { } returnPath && returnPath.Replace(" ", "", StringComparison.Ordinal).Trim() is "" or "<>";
 
     private static bool IsDaemon(MailboxAddress mailbox) =>

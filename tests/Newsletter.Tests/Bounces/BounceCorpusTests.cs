@@ -1,6 +1,7 @@
 using System.Reflection;
 using MimeKit;
 using Newsletter.Worker.Bounces;
+using Newsletter.Worker.Data;
 
 namespace Newsletter.Tests.Bounces;
 

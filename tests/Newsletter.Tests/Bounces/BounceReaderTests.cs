@@ -53,6 +53,7 @@ public sealed class BounceReaderTests
     [InlineData("failed", "5.2.2", "552 5.2.2 The email account that you tried to reach is over quota", BounceKind.Soft)]
     [InlineData("failed", "4.4.7", "Delivery time expired", BounceKind.Soft)]
     [InlineData("failed", "5.7.1", "554 5.7.1 Message rejected as spam by content filtering", BounceKind.Soft)]
+    [InlineData("failed", "5.1.8", "553 5.1.8 Sender address domain does not exist", BounceKind.Soft)]
     [InlineData("delayed", "4.4.1", "Connection timed out", BounceKind.None)]
     [InlineData("delivered", "2.0.0", "250 2.0.0 OK", BounceKind.None)]
     public void A_delivery_status_notification_is_read_from_its_status_not_its_prose(string action, string status, string diagnostic, BounceKind expected)
