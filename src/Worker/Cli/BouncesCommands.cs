@@ -57,13 +57,13 @@ public static partial class NewsletterCli
             await w.WriteLineAsync($"Amazon SES:     {(o.Ses.Enabled ? $"on, POST /webhooks/ses, {o.Ses.TopicArns.Length} topic(s)" : "off")}");
             await w.WriteLineAsync($"Postmark:       {(o.Postmark.Secret is { Length: > 0 } ? "on, POST /webhooks/postmark" : "off")}");
             await w.WriteLineAsync($"since {Utc(counts.Since)}: {counts.Total:N0} message(s)");
-            foreach (var (outcome, words) in OutcomeWords)
+            foreach (var (outcome, words) in BounceWords.Outcomes)
             {
                 await w.WriteLineAsync($"  {words,-38}{counts.ByOutcome.GetValueOrDefault(outcome):N0}");
             }
             if (counts.BySource.Count > 0)
             {
-                await w.WriteLineAsync("  by source: " + string.Join(", ", counts.BySource.OrderBy(s => s.Key).Select(s => $"{SourceWord(s.Key)} {s.Value:N0}")));
+                await w.WriteLineAsync("  by source: " + string.Join(", ", counts.BySource.OrderBy(s => s.Key).Select(s => $"{BounceWords.Source(s.Key)} {s.Value:N0}")));
             }
             return 0;
         }, ct));
@@ -127,7 +127,7 @@ public static partial class NewsletterCli
             }
             var report = BounceReport.FromMessage(message, BounceSource.File, services.GetRequiredService<VerpAddresses>());
             var r = report.Reading;
-            await context.Out.WriteLineAsync($"meaning:    {KindWord(r.Kind)}: {r.Reason}");
+            await context.Out.WriteLineAsync($"meaning:    {BounceWords.Kind(r.Kind)}: {r.Reason}");
             if (r.Status is not null || r.Diagnostic is not null)
             {
                 await context.Out.WriteLineAsync($"status:     {r.Status ?? "-"}{(r.Diagnostic is null ? "" : $"  ({r.Diagnostic})")}");
@@ -141,7 +141,7 @@ public static partial class NewsletterCli
             var result = await services.GetRequiredService<BounceProcessor>().ProcessAsync(report, token);
             await context.Out.WriteLineAsync(result.Duplicate
                 ? "outcome:    already processed before; nothing changed"
-                : $"outcome:    {OutcomeWords.First(w => w.Outcome == result.Outcome).Words}" +
+                : $"outcome:    {BounceWords.Outcome(result.Outcome)}" +
                   (result.SubscriberId is { } s ? $" (subscriber {s}{(result.PublicationId is { } p ? $", publication {p}" : "")})" : ""));
             return 0;
         }, ct, audit: new(parse)));
@@ -155,31 +155,6 @@ public static partial class NewsletterCli
         { Forged: true } => "a VERP address whose token does not verify (forged or damaged)",
         _ when report.Reading.Recipient is { } recipient => $"{recipient} (from the report; no VERP address)",
         _ => "nobody",
-    };
-
-    private static readonly (BounceOutcome Outcome, string Words)[] OutcomeWords =
-    [
-        (BounceOutcome.Suppressed, "suppressed (hard or repeated soft)"),
-        (BounceOutcome.Unsubscribed, "complaints: suppressed and unsubscribed"),
-        (BounceOutcome.Counted, "soft bounces counted"),
-        (BounceOutcome.NothingToDo, "nothing to do (auto-replies, delays…)"),
-        (BounceOutcome.NotOnList, "not about anyone on the list"),
-        (BounceOutcome.Forged, "forged VERP tokens ignored"),
-        (BounceOutcome.Unreadable, "unreadable or too large"),
-    ];
-
-    private static string KindWord(BounceKind kind) => kind switch
-    {
-        BounceKind.Hard => "hard bounce",
-        BounceKind.Soft => "soft bounce",
-        BounceKind.Complaint => "complaint",
-        _ => "not a bounce",
-    };
-
-    private static string SourceWord(BounceSource source) => source switch
-    {
-        BounceSource.AmazonSes => "amazon-ses",
-        _ => source.ToString().ToLowerInvariant(),
     };
 
     private static string Utc(DateTime? at) => at is { } value ? value.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "never";

@@ -203,4 +203,26 @@ public sealed class BounceProcessingTests
         Assert.All(new[] { missing.Error, large.Error }, e => Assert.Single(e.Trim().Split('\n')));
         Assert.Empty(await BouncesAsync(world));
     }
+
+    [Fact]
+    public async Task The_readers_record_in_the_workspace_shows_their_bounces_with_the_servers_words_escaped()
+    {
+        await using var world = await WorldAsync();
+        var password = await Admin.WorkspaceEditor.AddAsync(world.App);
+        var kim = await world.ReaderAsync("kim@example.org");
+        var (_, publication) = await world.PublicationAsync("weekly-tip", (kim, DeliveryStatus.Sent));
+        var dsn = BounceSamples.Dsn(Verp(world, publication, kim), "kim@example.org", "4.2.2")
+            .Replace("mailbox said no", "<script>alert(1)</script> quota", StringComparison.Ordinal);
+        await ProcessAsync(world, dsn);
+        using var client = await Admin.WorkspaceEditor.SignedInAsync(world.App, world.Web, password);
+
+        var page = await client.GetStringAsync($"/admin/readers/{kim}");
+
+        var table = page[page.IndexOf("<table id=\"bounces\">", StringComparison.Ordinal)..];
+        Assert.Contains("soft bounce (4.2.2)", table, StringComparison.Ordinal);
+        Assert.Contains($"<a href=\"/admin/publications/{publication}\">#{publication}</a>", table, StringComparison.Ordinal);
+        Assert.Contains("soft bounces counted", table, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; quota", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>alert(1)", page, StringComparison.Ordinal);
+    }
 }

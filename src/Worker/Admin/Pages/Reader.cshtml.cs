@@ -28,6 +28,9 @@ public sealed class ReaderModel(
 
     public int DeliveryCount { get; private set; }
 
+    /// <summary>The latest bounces and complaints about this reader, newest first.</summary>
+    public IReadOnlyList<Bounce> Bounces { get; private set; } = [];
+
     public string? Message { get; private set; }
 
     public string? Problem { get; private set; }
@@ -131,6 +134,8 @@ public sealed class ReaderModel(
         var history = await deliveries.ForSubscriberAsync(id, cancellationToken);
         DeliveryCount = history.Count;
         Deliveries = [.. history.Reverse().Take(LatestDeliveries)];
+        Bounces = await db.Bounces.AsNoTracking().Where(b => b.SubscriberId == id)
+            .OrderByDescending(b => b.ReceivedAt).ThenByDescending(b => b.Id).Take(LatestDeliveries).ToListAsync(cancellationToken);
         return true;
     }
 }
