@@ -66,7 +66,8 @@ public sealed class BounceMailbox(IOptions<BouncesOptions> options, VerpAddresse
 
     private static async Task<IMailFolder> ProcessedFolderAsync(ImapClient client, string name, CancellationToken cancellationToken)
     {
-        var root = client.GetFolder(client.PersonalNamespaces[0]);
+        // Under the personal namespace (some servers put every folder inside INBOX).
+        var root = client.PersonalNamespaces.Count > 0 ? client.GetFolder(client.PersonalNamespaces[0]) : client.Inbox;
         var existing = (await root.GetSubfoldersAsync(false, cancellationToken))
             .FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
         return existing ?? await root.CreateAsync(name, true, cancellationToken)
