@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Worker.Delivery;
@@ -32,7 +33,9 @@ public static partial class BounceWebhooks
     }
 
     private static async Task<IResult> SesAsync(
-        HttpContext http, IOptions<BouncesOptions> options, SnsVerifier verifier, VerpAddresses verp, BounceProcessor processor,
+        HttpContext http, IOptions<BouncesOptions> options, SnsVerifier verifier,
+        // Explicitly a service: its instance TryParse would otherwise be taken for a binder of the request.
+        [FromServices] VerpAddresses verp, BounceProcessor processor,
         IHttpClientFactory clients, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (!options.Value.Ses.Enabled)
