@@ -112,7 +112,8 @@ public sealed class SesOptions
     /// <summary>The SNS topics whose messages are accepted: a signature proves only that SNS sent it, not that it is our topic.</summary>
     public string[] TopicArns { get; set; } = [];
 
-    /// <summary>Hosts a signing certificate (and a subscription confirmation) may come from; <c>*</c> matches one label.</summary>
+    /// <summary>Hosts a signing certificate (and a subscription confirmation) may come from; <c>*</c> matches one label.
+    /// Hosts set in configuration are added to the default (configuration binding appends to an array), never replace it.</summary>
     public string[] CertificateHosts { get; set; } = ["sns.*.amazonaws.com"];
 
     /// <summary>A message published longer ago (or further ahead) than this is refused as a replay.</summary>
