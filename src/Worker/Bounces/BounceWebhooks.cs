@@ -205,6 +205,8 @@ public static partial class BounceWebhooks
 
     private static IResult Refuse(ILogger logger, string webhook, int status, string reason)
     {
+        // The reason quotes what the sender sent: kept to one short line, so it cannot forge log lines.
+        reason = new string([.. reason.Take(300).Select(c => char.IsControl(c) ? ' ' : c)]);
         LogRefused(logger, webhook, status, reason);
         return TypedResults.Text(char.ToUpperInvariant(reason[0]) + reason[1..] + ".", "text/plain", statusCode: status);
     }
