@@ -12,6 +12,10 @@ public static class BouncesExtensions
         services.AddScoped<BounceStatusStore>();
         services.AddSingleton<BounceMailbox>();
         services.AddSingleton<BouncePoller>();
+        // The relays' webhooks: SNS signing certificates are cached across requests, so the verifier is shared.
+        services.AddSingleton<SnsVerifier>();
+        services.AddHttpClient(SnsVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         return builder;
     }
 

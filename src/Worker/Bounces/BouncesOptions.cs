@@ -70,6 +70,10 @@ public sealed class BouncesOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var problem in Ses.Problems().Concat(Postmark.Problems()))
+        {
+            yield return problem;
+        }
         if (Protocol is null)
         {
             yield break;
@@ -108,8 +112,44 @@ public sealed class SesOptions
     /// <summary>The SNS topics whose messages are accepted: a signature proves only that SNS sent it, not that it is our topic.</summary>
     public string[] TopicArns { get; set; } = [];
 
-    /// <summary>Hosts a signing certificate (and a subscription confirmation) may come from; <c>*</c> matches one label.</summary>
+    /// <summary>Hosts a signing certificate (and a subscription confirmation) may come from; <c>*</c> matches one label.
+    /// Hosts set in configuration are added to the default (configuration binding appends to an array), never replace it.</summary>
     public string[] CertificateHosts { get; set; } = ["sns.*.amazonaws.com"];
+
+    /// <summary>A message published longer ago (or further ahead) than this is refused as a replay.</summary>
+    public TimeSpan MaxMessageAge { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a downloaded signing certificate is used before it is fetched again.</summary>
+    public TimeSpan CertificateCacheLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    internal IEnumerable<ValidationResult> Problems()
+    {
+        if (MaxMessageAge < TimeSpan.FromMinutes(1) || MaxMessageAge > TimeSpan.FromDays(7))
+        {
+            yield return new ValidationResult("Bounces:Ses:MaxMessageAge must be between 00:01:00 and 7.00:00:00.", [nameof(MaxMessageAge)]);
+        }
+        if (CertificateCacheLifetime < TimeSpan.Zero || CertificateCacheLifetime > TimeSpan.FromDays(7))
+        {
+            yield return new ValidationResult("Bounces:Ses:CertificateCacheLifetime must be between 00:00:00 and 7.00:00:00.", [nameof(CertificateCacheLifetime)]);
+        }
+        if (!Enabled)
+        {
+            yield break;
+        }
+        if (TopicArns.All(string.IsNullOrWhiteSpace))
+        {
+            yield return new ValidationResult(
+                "Bounces:Ses:TopicArns must name the SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME) when Bounces:Ses:Enabled is true.", [nameof(TopicArns)]);
+        }
+        if (CertificateHosts.All(string.IsNullOrWhiteSpace))
+        {
+            yield return new ValidationResult("Bounces:Ses:CertificateHosts must name at least one host (e.g. sns.*.amazonaws.com).", [nameof(CertificateHosts)]);
+        }
+        foreach (var host in CertificateHosts.Where(h => !string.IsNullOrWhiteSpace(h) && !SnsHosts.IsValidPattern(h)))
+        {
+            yield return new ValidationResult($"Bounces:Ses:CertificateHosts: '{host}' is not a host name (a '*' may stand for one whole label).", [nameof(CertificateHosts)]);
+        }
+    }
 }
 
 /// <summary>Postmark's bounce and spam-complaint webhooks, at <c>POST /webhooks/postmark</c>.</summary>
@@ -117,4 +157,18 @@ public sealed class PostmarkOptions
 {
     /// <summary>The password of the webhook's basic authentication (https://postmark:SECRET@…); unset, the webhook is off.</summary>
     public string? Secret { get; set; }
+
+    /// <summary>Anyone who guesses the secret can suppress readers, so it must not be guessable.</summary>
+    public const int MinSecretLength = 16;
+
+    public bool Enabled => !string.IsNullOrEmpty(Secret);
+
+    internal IEnumerable<ValidationResult> Problems()
+    {
+        if (Enabled && Secret!.Length < MinSecretLength)
+        {
+            yield return new ValidationResult(
+                $"Bounces:Postmark:Secret must be at least {MinSecretLength} characters (a random one, e.g. from a password generator).", [nameof(Secret)]);
+        }
+    }
 }

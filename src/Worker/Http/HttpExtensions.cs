@@ -1,3 +1,4 @@
+using Newsletter.Worker.Bounces;
 using Newsletter.Worker.SignupEmails;
 
 namespace Newsletter.Worker.Http;
@@ -27,6 +28,7 @@ public static class HttpExtensions
         app.MapConfirm();
         app.MapPreferences();
         app.MapUnsubscribe();
+        app.MapBounceWebhooks();
         return app;
     }
 }
