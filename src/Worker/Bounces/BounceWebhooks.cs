@@ -126,7 +126,7 @@ public static partial class BounceWebhooks
     /// <summary>SNS asks for a subscription to be confirmed by fetching its SubscribeURL (signed with the rest).</summary>
     private static async Task<IResult> ConfirmAsync(SnsMessage sns, SesOptions ses, IHttpClientFactory clients, ILogger logger, CancellationToken cancellationToken)
     {
-        if (SnsHosts.Allowed(sns.SubscribeUrl, ses.CertificateHosts, out var problem) is not { } url)
+        if (SnsHosts.Allowed(sns.SubscribeUrl, ses.AllowedCertificateHosts, out var problem) is not { } url)
         {
             return Refuse(logger, "ses", StatusCodes.Status403Forbidden, $"SNS message {sns.MessageId}: its SubscribeURL is refused: {problem}");
         }

@@ -113,8 +113,14 @@ public sealed class SesOptions
     public string[] TopicArns { get; set; } = [];
 
     /// <summary>Hosts a signing certificate (and a subscription confirmation) may come from; <c>*</c> matches one label.
-    /// Hosts set in configuration are added to the default (configuration binding appends to an array), never replace it.</summary>
-    public string[] CertificateHosts { get; set; } = ["sns.*.amazonaws.com"];
+    /// Empty by default, meaning <see cref="DefaultCertificateHosts"/>: binding would append to a default array, not replace it.</summary>
+    public string[] CertificateHosts { get; set; } = [];
+
+    public static readonly string[] DefaultCertificateHosts = ["sns.*.amazonaws.com"];
+
+    /// <summary>The configured hosts, or Amazon's when none are.</summary>
+    public string[] AllowedCertificateHosts =>
+        CertificateHosts.Any(h => !string.IsNullOrWhiteSpace(h)) ? [.. CertificateHosts.Where(h => !string.IsNullOrWhiteSpace(h))] : DefaultCertificateHosts;
 
     /// <summary>A message published longer ago (or further ahead) than this is refused as a replay.</summary>
     public TimeSpan MaxMessageAge { get; set; } = TimeSpan.FromHours(1);
@@ -140,10 +146,6 @@ public sealed class SesOptions
         {
             yield return new ValidationResult(
                 "Bounces:Ses:TopicArns must name the SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME) when Bounces:Ses:Enabled is true.", [nameof(TopicArns)]);
-        }
-        if (CertificateHosts.All(string.IsNullOrWhiteSpace))
-        {
-            yield return new ValidationResult("Bounces:Ses:CertificateHosts must name at least one host (e.g. sns.*.amazonaws.com).", [nameof(CertificateHosts)]);
         }
         foreach (var host in CertificateHosts.Where(h => !string.IsNullOrWhiteSpace(h) && !SnsHosts.IsValidPattern(h)))
         {

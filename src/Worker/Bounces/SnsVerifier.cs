@@ -48,7 +48,7 @@ public sealed class SnsVerifier(IHttpClientFactory clients, IOptions<BouncesOpti
         {
             return $"unknown SignatureVersion '{message.SignatureVersion}'";
         }
-        if (SnsHosts.Allowed(message.SigningCertUrl, ses.CertificateHosts, out var urlProblem) is not { } certificateUrl)
+        if (SnsHosts.Allowed(message.SigningCertUrl, ses.AllowedCertificateHosts, out var urlProblem) is not { } certificateUrl)
         {
             return $"its SigningCertURL is refused: {urlProblem}";
         }

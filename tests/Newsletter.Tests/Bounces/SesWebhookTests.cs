@@ -119,8 +119,8 @@ public sealed class SesWebhookTests : IAsyncLifetime
         {
             verp = host.Services.GetRequiredService<VerpAddresses>().For(7, _subscriber)!.Address;
         }
-        // The recipient SES reports is an alias; the VERP address is what names the reader.
-        using var response = await PostAsync(Notification(Bounce("Permanent", "NoEmail", "alias@example.net", null, source: verp)));
+        // The VERP address names the reader and the publication; the reported recipient only agrees with it.
+        using var response = await PostAsync(Notification(Bounce("Permanent", "NoEmail", Reader.ToUpperInvariant(), null, source: verp)));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var bounce = Assert.Single(await BouncesAsync());

@@ -40,7 +40,18 @@ public sealed class WebhookSettingsTests
 
         Assert.False(options.Ses.Enabled);
         Assert.False(options.Postmark.Enabled);
-        Assert.Equal(["sns.*.amazonaws.com"], options.Ses.CertificateHosts);
+        Assert.Equal(["sns.*.amazonaws.com"], options.Ses.AllowedCertificateHosts);
+    }
+
+    [Fact]
+    public async Task Configured_SNS_hosts_replace_Amazons_rather_than_adding_to_them()
+    {
+        await using var app = TestApp.Create().Set("Bounces:Ses:CertificateHosts:0", "sns.example.net");
+        using var host = app.BuildHost();
+
+        var options = host.Services.GetRequiredService<IOptions<BouncesOptions>>().Value;
+
+        Assert.Equal(["sns.example.net"], options.Ses.AllowedCertificateHosts);
     }
 
     [Theory]
