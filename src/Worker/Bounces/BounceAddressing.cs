@@ -34,7 +34,7 @@ public static class BounceAddressing
             {
                 return new BounceAddress(token, false);
             }
-            forged |= LooksLikeOurs(address, verp);
+            forged |= verp.LooksLikeOurs(address);
         }
         return new BounceAddress(null, forged);
     }
@@ -56,18 +56,9 @@ public static class BounceAddressing
         }
     }
 
-    /// <summary>Our VERP shape (local part + token at our domain): a failed check on such an address is a forgery or damage.</summary>
-    private static bool LooksLikeOurs(string address, VerpAddresses verp)
-    {
-        var probe = verp.For(0, 0)?.Address;
-        if (probe is null)
-        {
-            return false;
-        }
-        var plus = probe.IndexOf('+', StringComparison.Ordinal);
-        var at = probe.LastIndexOf('@');
-        var trimmed = address.Trim().Trim('<', '>');
-        return trimmed.StartsWith(probe[..(plus + 1)], StringComparison.OrdinalIgnoreCase)
-            && trimmed.EndsWith(probe[at..], StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>From the envelope sender a relay reports we used (SES's <c>mail.source</c>): its VERP token, or forged.</summary>
+    public static BounceAddress FromEnvelopeSender(string? envelopeSender, VerpAddresses verp) =>
+        string.IsNullOrWhiteSpace(envelopeSender) ? new BounceAddress(null, false)
+        : verp.TryParse(envelopeSender, out var token) ? new BounceAddress(token, false)
+        : new BounceAddress(null, verp.LooksLikeOurs(envelopeSender));
 }

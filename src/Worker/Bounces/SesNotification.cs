@@ -38,7 +38,7 @@ public static partial class SesNotification
                 return new SesReading([], "", "its Message is not a JSON object, so not an SES notification");
             }
             var type = Text(root, "notificationType") ?? Text(root, "eventType");
-            var address = RelayAddressing.FromEnvelopeSender(
+            var address = BounceAddressing.FromEnvelopeSender(
                 root.TryGetProperty("mail", out var mail) && mail.ValueKind == JsonValueKind.Object ? Text(mail, "source") : null, verp);
             return type switch
             {

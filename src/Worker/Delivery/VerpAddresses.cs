@@ -93,6 +93,19 @@ public sealed class VerpAddresses
         return true;
     }
 
+    /// <summary>Our VERP shape (local part + token at our domain), whether or not the token verifies: a failed
+    /// check on such an address is a forgery or damage, counted apart from addresses that are not ours.</summary>
+    public bool LooksLikeOurs(string address)
+    {
+        if (!Enabled)
+        {
+            return false;
+        }
+        var trimmed = address.Trim().Trim('<', '>');
+        return trimmed.StartsWith(_options.LocalPart + "+", StringComparison.OrdinalIgnoreCase)
+            && trimmed.EndsWith("@" + _options.Domain!.Trim(), StringComparison.OrdinalIgnoreCase);
+    }
+
     private string Mac(string ids)
     {
         var mac = HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(ids));

@@ -22,6 +22,9 @@ public sealed partial class EveryPageAccessibilityTests(ChromiumFixture chromium
         await world.App.RunCliOkAsync("subscribers", "add", "reader@example.org", "--name", "Kim", "--confirmed");
         await world.App.RunCliOkAsync("issues", "queue", world.App.WriteFile("tip.md", TestData.TipIssue("A tip for every page")));
         await world.App.RunCliOkAsync("issues", "send-now", "1");
+        // A soft bounce, so the reader's record shows its bounce history too.
+        await world.App.RunCliOkAsync("bounces", "process",
+            world.App.WriteFile("bounce.eml", Bounces.BounceSamples.Dsn("bounces@example.org", "reader@example.org", "4.2.2")));
         var pages = world.Web.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<ActionDescriptor>() is not null)
             .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
@@ -38,6 +41,10 @@ public sealed partial class EveryPageAccessibilityTests(ChromiumFixture chromium
             var response = await page.GotoAsync(path);
             Assert.True(response?.Status == 200, $"{path} answered {response?.Status}");
             await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, path);
+            if (path == "/admin/readers/1")
+            {
+                Assert.Equal(1, await page.Locator("#bounces tbody tr").CountAsync());
+            }
         }
     }
 
