@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editors;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Model;
 using Newsletter.Tests.Cli;
 using Newsletter.Tests.Infrastructure;
@@ -30,12 +29,7 @@ public sealed class BounceMailboxTests
         .Set("Bounces:UserName", dovecot.UserName)
         .Set("Bounces:Password", dovecot.Password);
 
-    private static async Task<SuppressionReason?> SuppressedAsync(TestApp app, string email)
-    {
-        await using var db = app.OpenDb();
-        var hash = EmailAddress.Hash(email);
-        return await db.Suppressions.Where(s => s.EmailHash == hash).Select(s => (SuppressionReason?)s.Reason).FirstOrDefaultAsync();
-    }
+    private static Task<SuppressionReason?> SuppressedAsync(TestApp app, string email) => BounceRecords.SuppressionAsync(app, email);
 
     [Fact]
     public async Task A_sends_bounces_read_over_IMAP_suppress_their_readers_count_in_the_results_and_keep_the_next_issue_from_them()

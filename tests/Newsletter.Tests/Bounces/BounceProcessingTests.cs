@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Model;
 using Newsletter.Tests.Http;
 using Newsletter.Tests.Infrastructure;
@@ -29,18 +28,9 @@ public sealed class BounceProcessingTests
         return result;
     }
 
-    private static async Task<SuppressionReason?> SuppressedAsync(IssueResultsWorld world, string email)
-    {
-        await using var db = world.App.OpenDb();
-        var hash = EmailAddress.Hash(email);
-        return await db.Suppressions.Where(s => s.EmailHash == hash).Select(s => (SuppressionReason?)s.Reason).FirstOrDefaultAsync();
-    }
+    private static Task<SuppressionReason?> SuppressedAsync(IssueResultsWorld world, string email) => BounceRecords.SuppressionAsync(world.App, email);
 
-    private static async Task<List<Bounce>> BouncesAsync(IssueResultsWorld world)
-    {
-        await using var db = world.App.OpenDb();
-        return await db.Bounces.OrderBy(b => b.Id).ToListAsync();
-    }
+    private static Task<List<Bounce>> BouncesAsync(IssueResultsWorld world) => BounceRecords.AllAsync(world.App);
 
     [Fact]
     public async Task A_hard_bounce_suppresses_the_reader_its_token_names_once_however_often_it_is_read()

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.Lists;
 using Newsletter.Subscribers.Model;
-using Newsletter.Subscribers.Suppressions;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Data;
 
@@ -192,15 +191,7 @@ public sealed class PostmarkWebhookTests : IAsyncLifetime
         return await _client.SendAsync(request);
     }
 
-    private async Task<bool> IsSuppressedAsync()
-    {
-        await using var db = _app.OpenDb();
-        return await new SuppressionList(db, TimeProvider.System).IsSuppressedAsync(Reader);
-    }
+    private async Task<bool> IsSuppressedAsync() => await BounceRecords.SuppressionAsync(_app, Reader) is not null;
 
-    private async Task<List<Bounce>> BouncesAsync()
-    {
-        await using var db = _app.OpenDb();
-        return await db.Bounces.AsNoTracking().ToListAsync();
-    }
+    private Task<List<Bounce>> BouncesAsync() => BounceRecords.AllAsync(_app);
 }

@@ -7,7 +7,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Subscribers.Lists;
 using Newsletter.Subscribers.Model;
-using Newsletter.Subscribers.Suppressions;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Bounces;
 using Newsletter.Worker.Data;
@@ -283,15 +282,7 @@ public sealed class SesWebhookTests : IAsyncLifetime
         return await _client.SendAsync(request);
     }
 
-    private async Task<bool> IsSuppressedAsync()
-    {
-        await using var db = _app.OpenDb();
-        return await new SuppressionList(db, TimeProvider.System).IsSuppressedAsync(Reader);
-    }
+    private async Task<bool> IsSuppressedAsync() => await BounceRecords.SuppressionAsync(_app, Reader) is not null;
 
-    private async Task<List<Bounce>> BouncesAsync()
-    {
-        await using var db = _app.OpenDb();
-        return await db.Bounces.AsNoTracking().ToListAsync();
-    }
+    private Task<List<Bounce>> BouncesAsync() => BounceRecords.AllAsync(_app);
 }
