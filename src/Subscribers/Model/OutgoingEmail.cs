@@ -58,6 +58,9 @@ public enum LifecycleEmailKind
     /// <summary>"You're already subscribed": sent instead when a confirmed reader asks again for
     /// editions they already get; carries their preferences link.</summary>
     AlreadySubscribed = 1,
+
+    /// <summary>The welcome, once, after a reader confirms: their editions, when each arrives, the latest issues.</summary>
+    Welcome = 2,
 }
 
 public enum OutgoingEmailStatus

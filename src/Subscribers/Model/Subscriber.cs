@@ -27,6 +27,12 @@ public sealed class Subscriber
     /// address. At most one such email per address per <c>Subscribers:EmailInterval</c>.</summary>
     public DateTime? LastEmailedAt { get; set; }
 
+    /// <summary>No email of any edition until then (the reader asked for a break); null when not paused.</summary>
+    public DateTime? PausedUntil { get; set; }
+
+    /// <summary>The crisis-resources region the reader chose (a key of the configured regions); null for the default.</summary>
+    public string? CrisisRegion { get; set; }
+
     public List<Subscription> Subscriptions { get; set; } = [];
 
     public List<ConsentRecord> ConsentRecords { get; set; } = [];

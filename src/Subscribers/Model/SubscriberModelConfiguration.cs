@@ -11,6 +11,7 @@ public static class SubscriberModel
 {
     public const int MaxEmailLength = 254;
     public const int MaxNameLength = 100;
+    public const int MaxCrisisRegionLength = 32;
     public const int MaxEditionKeyLength = 64;
     public const int MaxSourceLength = 100;
     public const int MaxUserAgentLength = 512;
@@ -37,6 +38,7 @@ public static class SubscriberModel
             b.Property(s => s.EmailHash).HasMaxLength(64).IsFixedLength();
             b.HasIndex(s => s.EmailHash);
             b.Property(s => s.Name).HasMaxLength(MaxNameLength);
+            b.Property(s => s.CrisisRegion).HasMaxLength(MaxCrisisRegionLength);
             b.HasMany(s => s.Subscriptions).WithOne(s => s.Subscriber).HasForeignKey(s => s.SubscriberId)
                 .OnDelete(DeleteBehavior.Cascade);
             b.HasMany(s => s.ConsentRecords).WithOne(c => c.Subscriber).HasForeignKey(c => c.SubscriberId)

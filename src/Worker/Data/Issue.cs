@@ -3,6 +3,8 @@ namespace Newsletter.Worker.Data;
 /// <summary>An issue the editor has queued for an edition. Every time stored is UTC.</summary>
 public sealed class Issue
 {
+    public const int MaxArchiveKeyLength = 100;
+
     public int Id { get; set; }
 
     public required string Edition { get; set; }
@@ -34,6 +36,13 @@ public sealed class Issue
 
     /// <summary>When the issue was last changed in the workspace (a draft saved, a queued issue edited).</summary>
     public DateTime? UpdatedAt { get; set; }
+
+    /// <summary>False when the front matter says <c>archive: false</c>: published, but never shown in the public archive.</summary>
+    public bool InArchive { get; set; } = true;
+
+    /// <summary>The issue's stable address in its edition's archive, <c>{date}-{slug}</c> (the publication's date in
+    /// the edition's time zone, the subject's slug); set once, when it is published.</summary>
+    public string? ArchiveKey { get; set; }
 }
 
 public enum IssueStatus

@@ -51,6 +51,9 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
             b.Property(i => i.SourceFile).HasMaxLength(1000);
             // The queue: an edition's queued issues in order.
             b.HasIndex(i => new { i.Edition, i.Status, i.QueuedAt });
+            b.Property(i => i.ArchiveKey).HasMaxLength(Issue.MaxArchiveKeyLength);
+            // An archive address names one issue of its edition, for good.
+            b.HasIndex(i => new { i.Edition, i.ArchiveKey }).IsUnique();
         });
 
         modelBuilder.Entity<Publication>(b =>

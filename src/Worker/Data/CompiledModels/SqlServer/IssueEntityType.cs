@@ -18,8 +18,8 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 "Newsletter.Worker.Data.Issue",
                 typeof(Issue),
                 baseEntityType,
-                propertyCount: 13,
-                unnamedIndexCount: 1,
+                propertyCount: 15,
+                unnamedIndexCount: 2,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -31,6 +31,15 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: 0);
             id.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.IdentityColumn);
+
+            var archiveKey = runtimeEntityType.AddProperty(
+                "ArchiveKey",
+                typeof(string),
+                propertyInfo: typeof(Issue).GetProperty("ArchiveKey", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Issue).GetField("<ArchiveKey>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 100);
+            archiveKey.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var bodyMarkdown = runtimeEntityType.AddProperty(
                 "BodyMarkdown",
@@ -62,6 +71,14 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 propertyInfo: typeof(Issue).GetProperty("ExtrasJson", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Issue).GetField("<ExtrasJson>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
             extrasJson.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var inArchive = runtimeEntityType.AddProperty(
+                "InArchive",
+                typeof(bool),
+                propertyInfo: typeof(Issue).GetProperty("InArchive", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Issue).GetField("<InArchive>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+            inArchive.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var preheader = runtimeEntityType.AddProperty(
                 "Preheader",
@@ -137,6 +154,11 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
+                new[] { edition, archiveKey },
+                unique: true);
+            index.AddAnnotation("Relational:Filter", "[ArchiveKey] IS NOT NULL");
+
+            var index0 = runtimeEntityType.AddIndex(
                 new[] { edition, status, queuedAt });
 
             return runtimeEntityType;

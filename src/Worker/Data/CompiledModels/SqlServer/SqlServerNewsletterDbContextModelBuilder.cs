@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("7c34cce0-600b-4267-ac74-31f7b6da8ed9"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("e6cfe96e-5b10-4c12-b608-0f09a94c87ec"), entityTypeCount: 12)
         {
         }
 

@@ -19,7 +19,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 "Newsletter.Subscribers.Model.Subscriber",
                 typeof(Subscriber),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 11,
                 navigationCount: 2,
                 unnamedIndexCount: 3,
                 keyCount: 1);
@@ -51,6 +51,15 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
             createdAt.SetSentinelFromProviderValue(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc));
             createdAt.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var crisisRegion = runtimeEntityType.AddProperty(
+                "CrisisRegion",
+                typeof(string),
+                propertyInfo: typeof(Subscriber).GetProperty("CrisisRegion", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<CrisisRegion>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 32);
+            crisisRegion.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var email = runtimeEntityType.AddProperty(
                 "Email",
@@ -94,6 +103,15 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 fieldInfo: typeof(Subscriber).GetField("<NormalizedEmail>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 254);
             normalizedEmail.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var pausedUntil = runtimeEntityType.AddProperty(
+                "PausedUntil",
+                typeof(DateTime?),
+                propertyInfo: typeof(Subscriber).GetProperty("PausedUntil", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<PausedUntil>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
+            pausedUntil.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var status = runtimeEntityType.AddProperty(
                 "Status",

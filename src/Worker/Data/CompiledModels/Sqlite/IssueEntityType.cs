@@ -18,8 +18,8 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 "Newsletter.Worker.Data.Issue",
                 typeof(Issue),
                 baseEntityType,
-                propertyCount: 13,
-                unnamedIndexCount: 1,
+                propertyCount: 15,
+                unnamedIndexCount: 2,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -30,6 +30,14 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 valueGenerated: ValueGenerated.OnAdd,
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: 0);
+
+            var archiveKey = runtimeEntityType.AddProperty(
+                "ArchiveKey",
+                typeof(string),
+                propertyInfo: typeof(Issue).GetProperty("ArchiveKey", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Issue).GetField("<ArchiveKey>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 100);
 
             var bodyMarkdown = runtimeEntityType.AddProperty(
                 "BodyMarkdown",
@@ -57,6 +65,13 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 typeof(string),
                 propertyInfo: typeof(Issue).GetProperty("ExtrasJson", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Issue).GetField("<ExtrasJson>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+
+            var inArchive = runtimeEntityType.AddProperty(
+                "InArchive",
+                typeof(bool),
+                propertyInfo: typeof(Issue).GetProperty("InArchive", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Issue).GetField("<InArchive>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
 
             var preheader = runtimeEntityType.AddProperty(
                 "Preheader",
@@ -124,6 +139,10 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
+                new[] { edition, archiveKey },
+                unique: true);
+
+            var index0 = runtimeEntityType.AddIndex(
                 new[] { edition, status, queuedAt });
 
             return runtimeEntityType;

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("e5d44fe4-a1f1-4914-91fd-caccdd687ef5"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("0f7118e0-3cb4-45c6-9217-5a974ece27db"), entityTypeCount: 12)
         {
         }
 

@@ -19,7 +19,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 "Newsletter.Subscribers.Model.Subscriber",
                 typeof(Subscriber),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 11,
                 navigationCount: 2,
                 unnamedIndexCount: 3,
                 keyCount: 1);
@@ -48,6 +48,14 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(Subscriber).GetField("<CreatedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
             createdAt.SetSentinelFromProviderValue(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc));
+
+            var crisisRegion = runtimeEntityType.AddProperty(
+                "CrisisRegion",
+                typeof(string),
+                propertyInfo: typeof(Subscriber).GetProperty("CrisisRegion", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<CrisisRegion>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 32);
 
             var email = runtimeEntityType.AddProperty(
                 "Email",
@@ -86,6 +94,14 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(Subscriber).GetProperty("NormalizedEmail", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Subscriber).GetField("<NormalizedEmail>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 254);
+
+            var pausedUntil = runtimeEntityType.AddProperty(
+                "PausedUntil",
+                typeof(DateTime?),
+                propertyInfo: typeof(Subscriber).GetProperty("PausedUntil", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<PausedUntil>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
 
             var status = runtimeEntityType.AddProperty(
                 "Status",

@@ -142,6 +142,10 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<string>("CrisisRegion")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(254)
@@ -164,6 +168,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(254)
                         .HasColumnType("nvarchar(254)");
+
+                    b.Property<DateTime?>("PausedUntil")
+                        .HasColumnType("datetime2");
 
                     b.Property<int>("Status")
                         .HasColumnType("int");
@@ -448,6 +455,10 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
                     SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
 
+                    b.Property<string>("ArchiveKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
                     b.Property<string>("BodyMarkdown")
                         .IsRequired()
                         .HasColumnType("nvarchar(max)");
@@ -463,6 +474,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Property<string>("ExtrasJson")
                         .IsRequired()
                         .HasColumnType("nvarchar(max)");
+
+                    b.Property<bool>("InArchive")
+                        .HasColumnType("bit");
 
                     b.Property<string>("Preheader")
                         .HasMaxLength(500)
@@ -493,6 +507,10 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                         .HasColumnType("datetime2");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Edition", "ArchiveKey")
+                        .IsUnique()
+                        .HasFilter("[ArchiveKey] IS NOT NULL");
 
                     b.HasIndex("Edition", "Status", "QueuedAt");
 

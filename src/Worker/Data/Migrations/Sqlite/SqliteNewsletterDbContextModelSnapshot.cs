@@ -131,6 +131,10 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CrisisRegion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(254)
@@ -152,6 +156,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PausedUntil")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Status")
@@ -425,6 +432,10 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ArchiveKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BodyMarkdown")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -440,6 +451,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<string>("ExtrasJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("InArchive")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Preheader")
                         .HasMaxLength(500)
@@ -470,6 +484,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Edition", "ArchiveKey")
+                        .IsUnique();
 
                     b.HasIndex("Edition", "Status", "QueuedAt");
 
