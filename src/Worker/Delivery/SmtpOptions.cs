@@ -10,7 +10,7 @@ public enum SmtpSecurity
     Auto,
 }
 
-public sealed class SmtpOptions
+public sealed class SmtpOptions : IValidatableObject
 {
     public const string Section = "Smtp";
 
@@ -25,10 +25,25 @@ public sealed class SmtpOptions
 
     public string? Password { get; set; }
 
+    /// <summary>Send the user name and password over a connection without TLS (a server on a trusted network that
+    /// offers none). Off: a session without TLS is refused before the password is sent, so a stripped STARTTLS
+    /// cannot reveal it.</summary>
+    public bool AllowPlainTextLogin { get; set; }
+
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>DATA sent with MAIL FROM and RCPT TO when the server pipelines, on plain connections
     /// (<see cref="BatchingSocketStream"/>); false: MailKit's own command groups on the socket.</summary>
     public bool PipelineData { get; set; } = true;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Security == SmtpSecurity.None && !string.IsNullOrEmpty(UserName) && !AllowPlainTextLogin)
+        {
+            yield return new ValidationResult(
+                "Smtp:Security=None with Smtp:UserName would send the password unencrypted; use StartTls or SslOnConnect, " +
+                "or set Smtp:AllowPlainTextLogin=true for a server on a trusted network.", [nameof(Security)]);
+        }
+    }
 }

@@ -48,6 +48,14 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                 owned = true; // the client owns the socket now
                 if (!string.IsNullOrEmpty(o.UserName))
                 {
+                    if (!client.IsSecure && !o.AllowPlainTextLogin)
+                    {
+                        // Auto falls back to plain text when the server offers no STARTTLS, or someone strips it.
+                        Close(client, socket, owned);
+                        throw new MailTransportException(
+                            $"cannot open an SMTP session with {o.Host}:{o.Port}: the connection is not encrypted, so the password was not sent " +
+                            "(use Smtp:Security=StartTls or SslOnConnect, or set Smtp:AllowPlainTextLogin=true for a server on a trusted network)");
+                    }
                     await client.AuthenticateAsync(o.UserName, o.Password ?? "", cancellationToken);
                 }
                 // Under TLS the stream sees only ciphertext, so DATA pipelining stays off.

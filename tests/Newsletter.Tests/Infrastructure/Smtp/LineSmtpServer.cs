@@ -40,9 +40,12 @@ public sealed class LineSmtpServer : IAsyncDisposable
         _accepting = AcceptAsync();
     }
 
-    public static LineSmtpServer Start(bool pipelining = true) => new() { Pipelining = pipelining };
+    public static LineSmtpServer Start(bool pipelining = true, bool auth = false) => new() { Pipelining = pipelining, Auth = auth };
 
     public int Port { get; }
+
+    /// <summary>Whether EHLO advertises AUTH PLAIN LOGIN (with no STARTTLS: the server tests never have TLS); any AUTH is accepted.</summary>
+    public bool Auth { get; private init; }
 
     /// <summary>Whether EHLO advertises PIPELINING.</summary>
     public bool Pipelining { get; private init; }
@@ -168,7 +171,11 @@ public sealed class LineSmtpServer : IAsyncDisposable
                     switch (verb)
                     {
                         case "EHLO":
-                            replies.Append(Pipelining ? "250-localhost\r\n250-PIPELINING\r\n250 8BITMIME\r\n" : "250-localhost\r\n250 8BITMIME\r\n");
+                            replies.Append("250-localhost\r\n").Append(Pipelining ? "250-PIPELINING\r\n" : "").Append(Auth ? "250-AUTH PLAIN LOGIN\r\n" : "")
+                                .Append("250 8BITMIME\r\n");
+                            break;
+                        case "AUTH":
+                            replies.Append("235 2.7.0 Authentication successful\r\n");
                             break;
                         case "MAIL":
                             recipients = 0;
