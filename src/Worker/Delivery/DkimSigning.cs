@@ -23,6 +23,10 @@ public sealed class DkimSigning
         "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID",
     ];
 
+    /// <summary>Listed once more than they appear (oversigned), so a copy added later breaks the signature: verifiers
+    /// read a header bottom up, and the copy a reader's client shows is the top one.</summary>
+    public static readonly IReadOnlyList<string> OversignedHeaders = ["From", "Subject", "List-Unsubscribe"];
+
     private readonly DkimSigner? _signer;
 
     public DkimSigning(IOptions<MessageOptions> options)
@@ -59,6 +63,7 @@ public sealed class DkimSigning
         var headers = SignedHeaders
             .Where(h => message.Headers.Contains(h) || (h.StartsWith("Content-", StringComparison.Ordinal) && message.Body?.Headers.Contains(h) == true))
             .ToList();
+        headers.AddRange(OversignedHeaders.Where(message.Headers.Contains));
         var options = FormatOptions.Default.Clone();
         options.NewLineFormat = NewLineFormat.Dos;
         _signer.Sign(options, message, headers);
@@ -99,7 +104,8 @@ internal static class DkimKey
         {
             using var rsa = RSA.Create();
             rsa.ImportFromPem(pem);
-            if (rsa.KeySize < 1024)
+            // Gmail and Yahoo expect 2048 bits; shorter keys can be factored by a determined attacker.
+            if (rsa.KeySize < 2048)
             {
                 problem = $"the DKIM key is {rsa.KeySize} bits; use an RSA key of 2048 bits (openssl genrsa -out dkim.pem 2048)";
                 return false;

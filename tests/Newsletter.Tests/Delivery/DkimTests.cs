@@ -128,6 +128,24 @@ public sealed class DkimTests : IDisposable
         Assert.False(Verify(received, new TestKeyLocator(publicPem)));
     }
 
+    [Theory]
+    [InlineData("Subject", "Fact of the Week: a different fact")]
+    [InlineData("List-Unsubscribe", "<https://attacker.example.net/unsubscribe>")]
+    [InlineData("From", "Someone Else <someone@example.net>")]
+    public async Task A_second_copy_of_From_Subject_or_List_Unsubscribe_added_above_the_signed_one_fails_verification(string header, string value)
+    {
+        // Oversigned: a verifier reads headers bottom up, so without it an added copy on top (the one a reader sees) would pass.
+        var (privatePem, publicPem) = MessageKit.NewRsaKey();
+        var message = await MessageKit.BuildAsync("weekly-fact", Signing(privatePem));
+        await using var server = await TestSmtpServer.StartAsync();
+        var received = MimeMessage.Load(new MemoryStream((await SendThroughSmtpAsync(server, message)).Raw));
+        Assert.True(Verify(received, new TestKeyLocator(publicPem)));
+
+        received.Headers.Insert(0, new Header(header, value));
+
+        Assert.False(Verify(received, new TestKeyLocator(publicPem)));
+    }
+
     [Fact]
     public async Task Changing_the_body_after_signing_fails_verification()
     {
@@ -168,6 +186,7 @@ public sealed class DkimTests : IDisposable
         { "no-selector", "Messages:Dkim:Selector" },
         { "no-domain", "Messages:Dkim:Domain" },
         { "both-keys", "Messages:Dkim:PrivateKeyPath" },
+        { "1024-bit-key", "Messages:Dkim:PrivateKeyPath" },
     };
 
     [Theory]
@@ -199,6 +218,12 @@ public sealed class DkimTests : IDisposable
                 break;
             case "both-keys":
                 options.Dkim.PrivateKey = privatePem;
+                break;
+            case "1024-bit-key":
+                using (var weak = System.Security.Cryptography.RSA.Create(1024))
+                {
+                    File.WriteAllText(options.Dkim.PrivateKeyPath!, weak.ExportPkcs8PrivateKeyPem());
+                }
                 break;
         }
 
