@@ -10,6 +10,7 @@ public static class HttpExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();
         builder.Services.AddNewsletterRateLimits();
+        builder.AddNewsletterReverseProxy();
         builder.AddNewsletterLifecycleMailer();
         builder.Services.AddHostedService<PublicUrlCheck>();
         return builder;
@@ -17,6 +18,7 @@ public static class HttpExtensions
 
     public static WebApplication MapNewsletterEndpoints(this WebApplication app)
     {
+        app.UseNewsletterReverseProxy();
         // Liveness answers before routing: it need not wait for the route table (the workspace's pages
         // among it) to be built on the first request.
         app.UseHealthChecks("/healthz");

@@ -10,7 +10,7 @@ namespace Newsletter.Worker.Http;
 /// Per-IP fixed-window limits on the public endpoints (ASP.NET Core's rate limiter). Two policies:
 /// <see cref="Subscribe"/> for the requests that can send an email (strict), <see cref="Links"/> for
 /// pages and link actions (generous: mail providers send one-click unsubscribes for many readers
-/// from few addresses). Behind a reverse proxy, enable forwarded headers so the client's address is seen.
+/// from few addresses), per IPv4 address or IPv6 /64. Behind a reverse proxy, name it in <see cref="ReverseProxyOptions"/>.
 /// </summary>
 public static class PublicRateLimits
 {
@@ -60,5 +60,5 @@ public static class PublicRateLimits
     private static RateLimitOptions Limits(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<SubscriberOptions>>().Value.RateLimit;
 
-    private static string ClientKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private static string ClientKey(HttpContext context) => ReverseProxy.ClientPartition(context.Connection.RemoteIpAddress);
 }
