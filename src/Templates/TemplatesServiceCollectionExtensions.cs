@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,10 @@ public static class TemplatesServiceCollectionExtensions
     public static IServiceCollection AddNewsletterTemplates(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<TemplatesOptions>().BindConfiguration(TemplatesOptions.Section).ValidateOnStart();
+        // Bound from the host's configuration when it has one (a bare service collection gets the built-in templates).
+        services.AddOptions<TemplatesOptions>()
+            .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(TemplatesOptions.Section).Bind(o))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TemplatesOptions>, TemplatesOptionsValidator>());
         services.TryAddSingleton<IEmailRenderer, RazorEmailRenderer>();
         return services;
