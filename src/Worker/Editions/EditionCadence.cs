@@ -19,7 +19,8 @@ public static class EditionCadence
             return "from time to time";
         }
         var first = slots[0];
-        var clock = $" ({first.ToString("H:mm", CultureInfo.InvariantCulture)}, {ZoneName(schedule.TimeZone)} time)";
+        var hour = first.ToString("H:mm", CultureInfo.InvariantCulture);
+        var clock = City(schedule.TimeZone) is { } city ? $" ({hour}, {city} time)" : $" ({hour} {schedule.TimeZone.Id})";
         // The part of the day and the hour only when every slot keeps them.
         var sameTime = slots.All(s => s.TimeOfDay == first.TimeOfDay);
         var part = PartOfDay(first.Hour);
@@ -52,12 +53,11 @@ public static class EditionCadence
         _ => "night",
     };
 
-    /// <summary>"New York" for America/New_York; the id itself for zones without a city (UTC).</summary>
-    private static string ZoneName(TimeZoneInfo zone)
+    /// <summary>"New York" for America/New_York; null for zones without a city (UTC).</summary>
+    private static string? City(TimeZoneInfo zone)
     {
-        var id = zone.Id;
-        var slash = id.LastIndexOf('/');
-        return (slash >= 0 ? id[(slash + 1)..] : id).Replace('_', ' ');
+        var slash = zone.Id.LastIndexOf('/');
+        return slash < 0 ? null : zone.Id[(slash + 1)..].Replace('_', ' ');
     }
 
     private static string Ordinal(int day) => day switch
