@@ -28,7 +28,7 @@ public static partial class NewsletterCli
             {
                 await context.Error.WriteLineAsync(problem.ToString());
             }
-            await context.Error.WriteLineAsync($"{result.Problems.Count} problem(s) in the email templates; nothing was started.");
+            await context.Error.WriteLineAsync($"{result.Problems.Count} problem(s) in the email templates; the service would not start with them.");
             return 1;
         }, ct, DatabaseUse.None));
         return new Command("templates", "The email templates and the editor's overrides of them (Templates:Folder).") { check };
