@@ -31,6 +31,7 @@ static async Task<int> RunServiceAsync(string[] args, CancellationToken cancella
     try
     {
         var problems = StartupProblems.ValidateOptions(app.Services)
+            ?? await TemplateChecks.StartupProblemsAsync(app.Services, cancellationToken)
             ?? await StartupProblems.PrepareDatabaseAsync(app.Services,
                 () => app.Services.PrepareNewsletterAsync(warmUpTemplates: true, cancellationToken));
         if (problems is null)

@@ -108,9 +108,10 @@ public sealed class LifecycleOutbox(DbContext db, IOptions<SubscriberOptions> op
 
     /// <summary>A newer email replaces any older one to the same reader still waiting (say, in a
     /// retry's back-off): it says the same with a fresher link, and the reader gets one, not two.
-    /// An email already being sent is left to finish.</summary>
+    /// An email already being sent is left to finish; a welcome says something else, and is never replaced.</summary>
     internal static Task<int> SupersedeAsync(DbContext db, int subscriberId, DateTime now, CancellationToken cancellationToken) =>
-        db.Set<OutgoingEmail>().Where(e => e.SubscriberId == subscriberId && e.Status == OutgoingEmailStatus.Pending)
+        db.Set<OutgoingEmail>().Where(e => e.SubscriberId == subscriberId && e.Status == OutgoingEmailStatus.Pending
+                                           && e.Kind != LifecycleEmailKind.Welcome)
             .ExecuteUpdateAsync(u => u
                 .SetProperty(e => e.Status, OutgoingEmailStatus.Cancelled)
                 .SetProperty(e => e.CompletedAt, now)

@@ -175,7 +175,9 @@ public sealed partial class SubscriptionService(
         return IsExpired(link) ? view with { State = ConfirmState.Expired } : view;
     }
 
-    /// <summary>Confirms what the token's holder asked for. Repeating it changes nothing more.</summary>
+    /// <summary>Confirms what the token's holder asked for. Repeating it changes nothing more. The first
+    /// confirmation of a reader (pending → confirmed) also queues their welcome, in the same transaction:
+    /// a reader is welcomed once, never again when they add an edition or come back to one they left.</summary>
     public async Task<ConfirmView> ConfirmAsync(string? token, CancellationToken cancellationToken = default)
     {
         var inspected = await InspectConfirmationAsync(token, cancellationToken);
@@ -184,12 +186,21 @@ public sealed partial class SubscriptionService(
             return inspected;
         }
         var now = Now;
+        // Checkpoint: the subscriber, their waiting editions, the consent evidence and the welcome commit together.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var subscriber = (await LoadAsync(inspected.SubscriberId, tracking: true, cancellationToken))!;
-        // Checkpoint: the subscriber, their waiting editions and the consent evidence are confirmed together.
+        OutgoingEmail? welcome = null;
         if (subscriber.Status == SubscriberStatus.Pending)
         {
+            // The condition is in the UPDATE itself: of two confirmations at once, only one welcomes.
+            var turned = await db.Set<Subscriber>().Where(s => s.Id == subscriber.Id && s.Status == SubscriberStatus.Pending)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriberStatus.Confirmed).SetProperty(s => s.ConfirmedAt, now), cancellationToken);
             subscriber.Status = SubscriberStatus.Confirmed;
             subscriber.ConfirmedAt = now;
+            if (turned == 1)
+            {
+                welcome = QueueWelcome(subscriber, now);
+            }
         }
         foreach (var subscription in subscriber.Subscriptions.Where(s => s.Status == SubscriptionStatus.Pending))
         {
@@ -201,7 +212,22 @@ public sealed partial class SubscriptionService(
             consent.ConfirmedAt = now;
         }
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Queued(LifecycleEmail.Of(welcome));
         return View(subscriber, ConfirmState.Confirmed);
+    }
+
+    /// <summary>
+    /// The welcome, naming the editions the reader has now. It takes no email slot (the reader just asked
+    /// for it by confirming, so a change of editions right after still gets its confirmation at once) and
+    /// is never replaced by a later sign-up email.
+    /// </summary>
+    private OutgoingEmail QueueWelcome(Subscriber subscriber, DateTime now)
+    {
+        var editionKeys = subscriber.Subscriptions.Where(s => s.Status is SubscriptionStatus.Active or SubscriptionStatus.Pending)
+            .Select(s => s.Edition).Order(StringComparer.Ordinal).ToList();
+        // PreviousEmailedAt is the slot as it is: giving up on the welcome then gives back nothing it did not take.
+        return LifecycleOutbox.Queue(db, subscriber, LifecycleEmailKind.Welcome, editionKeys, now, subscriber.LastEmailedAt);
     }
 
     /// <summary>A new confirmation link for the holder of an old (typically expired) one. The email

@@ -49,7 +49,7 @@ public sealed record ConsentData(
 
 public sealed record SuppressionData(string Reason, DateTime Since);
 
-/// <summary>A sign-up email (confirmation, "already subscribed") sent or owed to the person.</summary>
+/// <summary>A sign-up email (confirmation, "already subscribed", welcome) sent or owed to the person.</summary>
 public sealed record SignupEmailData(string Kind, string Editions, DateTime CreatedAt, string Status, int Attempts, DateTime? CompletedAt, string? LastError);
 
 public sealed record EraseResult(bool Found, bool InvalidAddress, string Error = "");
@@ -79,7 +79,7 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
             suppression is null ? null : new SuppressionData(Word(suppression.Reason), suppression.CreatedAt),
             await deliveries.ForSubscriberAsync(s.Id, cancellationToken),
             [.. (await db.Set<OutgoingEmail>().AsNoTracking().Where(e => e.SubscriberId == s.Id).OrderBy(e => e.Id).ToListAsync(cancellationToken))
-                .Select(e => new SignupEmailData(e.Kind == LifecycleEmailKind.ConfirmSubscription ? "confirmation" : "already-subscribed", e.Editions, e.CreatedAt, Word(e.Status), e.Attempts, e.CompletedAt, e.LastError))]);
+                .Select(e => new SignupEmailData(KindWord(e.Kind), e.Editions, e.CreatedAt, Word(e.Status), e.Attempts, e.CompletedAt, e.LastError))]);
     }
 
     /// <summary>
@@ -139,6 +139,13 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
         await transaction.CommitAsync(cancellationToken);
         return id is not null;
     }
+
+    private static string KindWord(LifecycleEmailKind kind) => kind switch
+    {
+        LifecycleEmailKind.ConfirmSubscription => "confirmation",
+        LifecycleEmailKind.Welcome => "welcome",
+        _ => "already-subscribed",
+    };
 
     private static string Word<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

@@ -16,6 +16,16 @@ public interface IEmailRenderer
 
     /// <summary>Renders the sign-up email (confirmation request, or "already subscribed") for one recipient.</summary>
     Task<RenderedEmail> RenderConfirmationAsync(ConfirmationEmail email, CancellationToken cancellationToken = default);
+
+    /// <summary>Renders the welcome a reader gets once, after confirming (<c>welcome.md</c> through the edition layout).</summary>
+    Task<RenderedEmail> RenderWelcomeAsync(WelcomeEmail email, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Compiles every template and renders a sample of each with <paramref name="brand"/>, checking what
+    /// every email must carry: what the service checks at start when the editor overrides templates, and
+    /// what <c>newsletter templates check</c> reports.
+    /// </summary>
+    Task<TemplateCheckResult> CheckTemplatesAsync(NewsletterBrand brand, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The per-recipient parts of an email.</summary>

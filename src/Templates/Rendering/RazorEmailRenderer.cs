@@ -2,6 +2,7 @@ using System.Globalization;
 using Markdig;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Newsletter.Templates.Models;
 using RazorLight;
 
@@ -12,9 +13,10 @@ namespace Newsletter.Templates.Rendering;
 /// PreMailer.Net, then split into literal segments and personal slots (<see cref="PreparedEmail"/>).
 /// </summary>
 /// <remarks>
-/// RazorLight compiles each template key into an assembly that is never unloaded, so there is exactly one
-/// engine per process, the set of keys is fixed (one per edition plus the layout), and no issue text is ever
-/// compiled as a template. Instances are cheap and share that engine; register one as a singleton.
+/// RazorLight compiles each template key into an assembly that is never unloaded, so there is one engine per
+/// set of templates per process (<see cref="TemplateEngine"/>), the set of keys is fixed (one per edition, the
+/// sign-up and welcome emails, the layout), and no issue text is ever compiled as a template. Instances are
+/// cheap and share that engine; register one as a singleton.
 /// </remarks>
 public sealed partial class RazorEmailRenderer : IEmailRenderer
 {
@@ -29,26 +31,34 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
         [typeof(FactOfTheWeekEmail)] = "FactOfTheWeek",
         [typeof(TipOfTheWeekEmail)] = "TipOfTheWeek",
         [typeof(SpotlightEmail)] = "Spotlight",
+        [typeof(WelcomeLetter)] = WelcomeKey,
     };
 
     private const int PreheaderLength = 110;
 
-    private static readonly RazorLightEngine Engine = new RazorLightEngineBuilder()
-        .UseEmbeddedResourcesProject(typeof(RazorEmailRenderer).Assembly, ViewsNamespace)
-        .UseMemoryCachingProvider()
-        .ExcludeAssemblies(CompilerReferences.Excluded())
-        .Build();
-
-    // Compiling the same key twice at once would load two assemblies for it; every template is compiled
-    // once, under this one task, before anything renders. Not cancellable: it is shared by all callers.
-    private static readonly Lazy<Task> CompileAll = new(CompileAllTemplatesAsync, LazyThreadSafetyMode.ExecutionAndPublication);
-
     private readonly ILogger<RazorEmailRenderer> _logger;
+    private readonly TemplateEngine _templates;
 
-    public RazorEmailRenderer(ILogger<RazorEmailRenderer>? logger = null)
+    /// <summary>A renderer with the built-in templates, each replaced by the editor's file of the same name
+    /// in <c>Templates:Folder</c> when there is one.</summary>
+    public RazorEmailRenderer(ILogger<RazorEmailRenderer>? logger = null, IOptions<TemplatesOptions>? options = null)
+        : this(TemplateSet.Load(options?.Value.FullFolder), logger)
     {
+    }
+
+    internal RazorEmailRenderer(TemplateSet templates, ILogger<RazorEmailRenderer>? logger = null)
+    {
+        Templates = templates;
+        _templates = TemplateEngine.For(templates);
         _logger = logger ?? NullLogger<RazorEmailRenderer>.Instance;
     }
+
+    /// <summary>The templates this renderer uses.</summary>
+    public TemplateSet Templates { get; }
+
+    private RazorLightEngine Engine => _templates.Engine;
+
+    private Lazy<Task> CompileAll => _templates.CompileAll;
 
     public Task WarmUpAsync(CancellationToken cancellationToken = default) => CompileAll.Value.WaitAsync(cancellationToken);
 
@@ -98,7 +108,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
         var text = SlottedText.Parse(PlainTextEmail.Compose(email, page, bodyText, slots), slots, markersInComments: false);
         if (html.Count(SlotKind.UnsubscribeUrl) == 0 || text.Count(SlotKind.UnsubscribeUrl) == 0)
         {
-            throw new InvalidOperationException($"The {key} template lost the unsubscribe link; every email must carry one.");
+            throw new MissingUnsubscribeException($"The {key} template lost the unsubscribe link; every email must carry one.");
         }
 
         var prepared = new PreparedEmail(email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'));
@@ -106,15 +116,6 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
         return prepared;
     }
 
-    private static async Task CompileAllTemplatesAsync()
-    {
-        await Engine.CompileTemplateAsync(LayoutKey).ConfigureAwait(false);
-        await Engine.CompileTemplateAsync(ConfirmationKey).ConfigureAwait(false);
-        foreach (var key in TemplateKeys.Values)
-        {
-            await Engine.CompileTemplateAsync(key).ConfigureAwait(false);
-        }
-    }
     /// <summary>What the templates rely on; the messages are for the editor, who will see them in a preview.</summary>
     private static void Validate(EditionEmail email)
     {
@@ -209,3 +210,6 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
     [LoggerMessage(Level = LogLevel.Debug, Message = "Prepared an issue of {EditionKey}: {HtmlBytes} bytes of HTML")]
     private static partial void LogPrepared(ILogger logger, string editionKey, int htmlBytes);
 }
+
+/// <summary>A template that leaves out the reader's unsubscribe link: nothing made with it may be sent.</summary>
+internal sealed class MissingUnsubscribeException(string message) : InvalidOperationException(message);

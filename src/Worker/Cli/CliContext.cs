@@ -15,6 +15,9 @@ internal enum DatabaseUse
 
     /// <summary>Adds something that needs no earlier data (an issue, a subscriber): creates the database if missing, and says so.</summary>
     MayCreate,
+
+    /// <summary>Never opens the database (checking the templates).</summary>
+    None,
 }
 
 /// <summary>A command that changes something: recorded in the audit log (the command and, unless
@@ -55,6 +58,11 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         if (StartupProblems.ValidateOptions(host.Services) is { } invalid)
         {
             return StartupProblems.Print(invalid, Error);
+        }
+        if (use == DatabaseUse.None)
+        {
+            await using var plain = host.Services.CreateAsyncScope();
+            return await action(plain.ServiceProvider, cancellationToken);
         }
         var file = DatabaseLocation.SqliteFile(host.Services);
         var existed = file is null || File.Exists(file);

@@ -34,6 +34,7 @@ public static partial class NewsletterCli
             SubscribersCommand(context),
             EditorsCommand(context),
             BouncesCommand(context),
+            TemplatesCommand(context),
             AuditCommand(context),
         };
         var parsed = root.Parse(args);

@@ -8,6 +8,7 @@ using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Data;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
 
@@ -38,7 +39,7 @@ public sealed class LifecycleEmailSignal : IOutboxSignal
 }
 
 /// <summary>
-/// Sends the sign-up emails (confirmation, "already subscribed") from the list's durable outbox
+/// Sends the sign-up emails (confirmation, "already subscribed", the welcome) from the list's durable outbox
 /// (<see cref="LifecycleOutbox"/>). The public endpoints write an email to the outbox in the same
 /// transaction as the sign-up and answer at once, so a page's answer and timing never depend on the
 /// mail server — nor reveal whether an address was already on the list — and a crash or restart
@@ -129,7 +130,7 @@ public sealed partial class LifecycleMailer(
                 string? error = null;
                 try
                 {
-                    var message = await BuildAsync(email, hardStop.Token);
+                    var message = await BuildAsync(email, scope.ServiceProvider, hardStop.Token);
                     connection ??= await transport.OpenAsync(hardStop.Token);
                     result = await connection.SendAsync(message, (MailboxAddress)message.From[0], (MailboxAddress)message.To[0], hardStop.Token);
                 }
@@ -215,26 +216,37 @@ public sealed partial class LifecycleMailer(
         }
     }
 
-    private async Task<MimeMessage> BuildAsync(ClaimedEmail email, CancellationToken cancellationToken)
+    private async Task<MimeMessage> BuildAsync(ClaimedEmail email, IServiceProvider services, CancellationToken cancellationToken)
     {
         var editionsOptions = editions.Value;
         var n = newsletter.Value;
-        var model = new ConfirmationEmail
+        var brand = new NewsletterBrand
         {
-            Kind = email.Kind == LifecycleEmailKind.ConfirmSubscription ? ConfirmationKind.ConfirmSubscription : ConfirmationKind.AlreadySubscribed,
-            Brand = new NewsletterBrand
-            {
-                Name = n.Name, PublicBaseUrl = n.BaseUrl, SignOff = n.SignOff, Disclaimer = n.Disclaimer,
-                CrisisResources = n.CrisisResources, PostalAddress = n.PostalAddress, Language = n.Language,
-            },
-            Name = email.Name,
-            EditionNames = [.. email.Editions.Select(k => editionsOptions.TryGet(k, out var e) ? e.DisplayName : k)],
-            ActionUrl = email.Kind == LifecycleEmailKind.ConfirmSubscription
-                ? links.Confirm(email.SubscriberId, email.IssuedAt)
-                : links.Preferences(email.SubscriberId),
-            LinkLifetimeDays = options.Value.ConfirmationLinkLifetimeDays,
+            Name = n.Name, PublicBaseUrl = n.BaseUrl, SignOff = n.SignOff, Disclaimer = n.Disclaimer,
+            CrisisResources = n.CrisisResources, PostalAddress = n.PostalAddress, Language = n.Language,
         };
-        var rendered = await renderer.RenderConfirmationAsync(model, cancellationToken);
+        RenderedEmail rendered;
+        if (email.Kind == LifecycleEmailKind.Welcome)
+        {
+            var welcome = await services.GetRequiredService<WelcomeContent>()
+                .BuildAsync(email, services.GetRequiredService<NewsletterDbContext>(), brand, cancellationToken);
+            rendered = await renderer.RenderWelcomeAsync(welcome, cancellationToken);
+        }
+        else
+        {
+            var model = new ConfirmationEmail
+            {
+                Kind = email.Kind == LifecycleEmailKind.ConfirmSubscription ? ConfirmationKind.ConfirmSubscription : ConfirmationKind.AlreadySubscribed,
+                Brand = brand,
+                Name = email.Name,
+                EditionNames = [.. email.Editions.Select(k => editionsOptions.TryGet(k, out var e) ? e.DisplayName : k)],
+                ActionUrl = email.Kind == LifecycleEmailKind.ConfirmSubscription
+                    ? links.Confirm(email.SubscriberId, email.IssuedAt)
+                    : links.Preferences(email.SubscriberId),
+                LinkLifetimeDays = options.Value.ConfirmationLinkLifetimeDays,
+            };
+            rendered = await renderer.RenderConfirmationAsync(model, cancellationToken);
+        }
 
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(From()));

@@ -18,6 +18,7 @@ public static class SignupEmailsExtensions
         services.AddSingleton<LifecycleEmailSignal>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<LifecycleEmailSignal>());
         services.AddSingleton<LifecycleMailer>();
+        services.AddSingleton<WelcomeContent>();
         return builder;
     }
 

@@ -242,13 +242,14 @@ public sealed class SignupEmailOutboxTests
         await using var world = await SignupWorld.StartAsync();
         await world.SubscribeConfirmedAsync("erase.me@example.org", "Eve", "weekly-tip");
         await world.SignUpAsync("stays@example.org");
-        await world.Smtp.WaitForMessagesAsync(2, Patience);
+        // Eve's confirmation and welcome, and the other reader's confirmation.
+        await world.Smtp.WaitForMessagesAsync(3, Patience);
         await world.MailIdleAsync();
         world.Time.Advance(TimeSpan.FromHours(2));
         await world.Smtp.StopAsync();
         await world.SignUpAsync("erase.me@example.org", null, "weekly-fact");
         await world.MailIdleAsync();
-        Assert.Equal(3, (await world.OutboxAsync()).Count);
+        Assert.Equal(4, (await world.OutboxAsync()).Count);
 
         await world.App.RunCliOkAsync("subscribers", "erase", "erase.me@example.org");
 
@@ -260,6 +261,6 @@ public sealed class SignupEmailOutboxTests
         await world.Smtp.RestartAsync();
         world.Time.Advance(TimeSpan.FromHours(1));
         await world.MailIdleAsync();
-        Assert.Equal(2, world.Smtp.Messages.Count);
+        Assert.Equal(3, world.Smtp.Messages.Count);
     }
 }
