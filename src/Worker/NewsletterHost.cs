@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using Newsletter.Templates;
 using Newsletter.Templates.Rendering;
+using Newsletter.Worker.Archive;
 using Newsletter.Worker.Bounces;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
@@ -33,7 +35,8 @@ public static class NewsletterHost
         return builder;
     }
 
-    /// <summary>Before anything runs: the database is migrated (and its location logged). With
+    /// <summary>Before anything runs: the database is migrated (and its location logged), and issues published
+    /// before the archive existed are given their archive address. With
     /// <paramref name="warmUpTemplates"/> the email templates are compiled in the background (about a
     /// second), so the pages answer meanwhile; the first render waits for them.</summary>
     public static async Task PrepareNewsletterAsync(this IServiceProvider services, bool warmUpTemplates, CancellationToken cancellationToken = default)
@@ -41,6 +44,8 @@ public static class NewsletterHost
         await using (var scope = services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<DatabasePreparer>().PrepareAsync(cancellationToken);
+            await ArchiveKeys.BackfillAsync(scope.ServiceProvider.GetRequiredService<NewsletterDbContext>(),
+                scope.ServiceProvider.GetRequiredService<IOptions<EditionsOptions>>().Value, cancellationToken);
         }
         if (warmUpTemplates)
         {

@@ -10,6 +10,10 @@ public enum TokenPurpose
     Unsubscribe = 1,
     Confirm = 2,
     Preferences = 3,
+
+    /// <summary>Reading one issue kept out of the public archive on the web. Not personal: the token's
+    /// <see cref="LinkToken.SubscriberId"/> carries the issue's id, its <see cref="LinkToken.Edition"/> the issue's edition.</summary>
+    WebView = 4,
 }
 
 /// <summary>The facts a token carries; <see cref="Edition"/> is empty when the purpose has none.</summary>

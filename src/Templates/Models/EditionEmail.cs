@@ -29,6 +29,9 @@ public abstract class EditionEmail
 
     /// <summary>Footer and brand: configured once for the whole newsletter.</summary>
     public required NewsletterBrand Brand { get; init; }
+
+    /// <summary>Where the issue can be read in a browser; the email links to it near the top. Null: no such link.</summary>
+    public string? WebUrl { get; init; }
 }
 
 /// <summary>Weekly Fact of the Week: one researched fact, why it matters, and its sources.</summary>
@@ -91,4 +94,20 @@ public sealed record NewsletterBrand
 
     /// <summary>BCP 47 language tag for the <c>lang</c> attribute.</summary>
     public string Language { get; init; } = "en";
+}
+
+/// <summary>
+/// What an issue's web page shows instead of a reader's own links (see <see cref="Rendering.IEmailRenderer.RenderWebPageAsync"/>).
+/// Links may be relative to the site, except <see cref="CanonicalUrl"/>.
+/// </summary>
+public sealed record WebPageLinks
+{
+    /// <summary>The page's public address (canonical link, Open Graph); null for a private page, which asks not to be indexed.</summary>
+    public string? CanonicalUrl { get; init; }
+
+    /// <summary>The sign-up form, offered at the foot of the page; null leaves the call to action out.</summary>
+    public string? SubscribeUrl { get; init; }
+
+    /// <summary>The edition's list of past issues, linked at the top; null leaves the link out.</summary>
+    public string? ArchiveUrl { get; init; }
 }

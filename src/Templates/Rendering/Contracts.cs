@@ -11,6 +11,10 @@ public interface IEmailRenderer
 {
     Task<PreparedEmail> PrepareAsync(EditionEmail email, CancellationToken cancellationToken = default);
 
+    /// <summary>The issue as a web page: the same templates, no personal link, a nameless greeting, and
+    /// <paramref name="links"/> in place of the reader's unsubscribe and preferences links.</summary>
+    Task<string> RenderWebPageAsync(EditionEmail email, WebPageLinks links, CancellationToken cancellationToken = default);
+
     /// <summary>Compiles every template once so the first real send pays no compile cost.</summary>
     Task WarmUpAsync(CancellationToken cancellationToken = default);
 

@@ -23,6 +23,30 @@ public abstract class EmailTemplatePage<TModel> : TemplatePage<TModel>
     /// <summary>A configured multi-line value (sign-off, postal address) as its non-empty lines.</summary>
     protected static IReadOnlyList<string> Lines(string? value) => TemplateText.Lines(value);
 
+    /// <summary>A web page's description, canonical link and Open Graph tags, encoded; empty for an email.</summary>
+    protected string WebHead(EditionEmail model)
+    {
+        if (Email.Web is not { } web)
+        {
+            return "";
+        }
+        var e = (string? text) => System.Net.WebUtility.HtmlEncode(text ?? "");
+        var head = $"<meta name=\"description\" content=\"{e(Email.Preheader)}\">\n";
+        if (web.CanonicalUrl is not { } canonical)
+        {
+            return head + "<meta name=\"robots\" content=\"noindex\">\n";
+        }
+        return head + $"""
+            <link rel="canonical" href="{e(canonical)}">
+            <meta property="og:type" content="article">
+            <meta property="og:site_name" content="{e(model.Brand.Name)}">
+            <meta property="og:title" content="{e(model.Subject)}">
+            <meta property="og:description" content="{e(Email.Preheader)}">
+            <meta property="og:url" content="{e(canonical)}">
+
+            """;
+    }
+
     internal static ExpandoObject ViewBagFor(EmailPageData data)
     {
         var bag = new ExpandoObject();
@@ -60,4 +84,7 @@ public sealed class EmailPageData
 
     /// <summary>Closes the part opened by <see cref="IfPreferences"/>.</summary>
     public required string EndPreferences { get; init; }
+
+    /// <summary>Set when the issue is rendered as a web page rather than an email.</summary>
+    public WebPageLinks? Web { get; init; }
 }

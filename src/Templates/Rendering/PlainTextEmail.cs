@@ -18,12 +18,19 @@ internal static class PlainTextEmail
             $"{email.Brand.Name} · {email.EditionName}",
             page.IssueDate,
             "",
+        };
+        if (!string.IsNullOrWhiteSpace(email.WebUrl))
+        {
+            lines.AddRange([$"Trouble reading this email? View it on the web: {email.WebUrl}", ""]);
+        }
+        lines.AddRange(
+        [
             email.Subject.Trim(),
             new string('=', Math.Min(Width, email.Subject.Trim().Length)),
             "",
             slots.Greeting,
             "",
-        };
+        ]);
 
         switch (email)
         {

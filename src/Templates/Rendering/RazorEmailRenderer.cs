@@ -90,6 +90,22 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
             EndPreferences = slots.EndPreferences,
         };
 
+        var inlined = await RenderInlinedAsync(key, email, page, cancellationToken).ConfigureAwait(false);
+        var html = SlottedText.Parse(inlined, slots, markersInComments: true);
+        var text = SlottedText.Parse(PlainTextEmail.Compose(email, page, bodyText, slots), slots, markersInComments: false);
+        if (html.Count(SlotKind.UnsubscribeUrl) == 0 || text.Count(SlotKind.UnsubscribeUrl) == 0)
+        {
+            throw new MissingUnsubscribeException($"The {key} template lost the unsubscribe link; every email must carry one.");
+        }
+
+        var prepared = new PreparedEmail(email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'));
+        LogPrepared(_logger, email.EditionKey, prepared.HtmlByteCount);
+        return prepared;
+    }
+
+    /// <summary>Razor, then the CSS inlined: the same for an email and a web page.</summary>
+    private async Task<string> RenderInlinedAsync(string key, EditionEmail email, EmailPageData page, CancellationToken cancellationToken)
+    {
         // The compiled template comes from the cache; each render gets its own page instance.
         var template = await Engine.CompileTemplateAsync(key).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
@@ -103,17 +119,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
         {
             LogInliningWarning(_logger, email.EditionKey, warning);
         }
-
-        var html = SlottedText.Parse(inlined.Html, slots, markersInComments: true);
-        var text = SlottedText.Parse(PlainTextEmail.Compose(email, page, bodyText, slots), slots, markersInComments: false);
-        if (html.Count(SlotKind.UnsubscribeUrl) == 0 || text.Count(SlotKind.UnsubscribeUrl) == 0)
-        {
-            throw new MissingUnsubscribeException($"The {key} template lost the unsubscribe link; every email must carry one.");
-        }
-
-        var prepared = new PreparedEmail(email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'));
-        LogPrepared(_logger, email.EditionKey, prepared.HtmlByteCount);
-        return prepared;
+        return inlined.Html;
     }
 
     /// <summary>What the templates rely on; the messages are for the editor, who will see them in a preview.</summary>

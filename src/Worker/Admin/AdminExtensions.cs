@@ -60,7 +60,7 @@ public static class AdminExtensions
         // Attempts (POST) per IP address; showing the form is free.
         builder.Services.AddRateLimiter(o => o.AddPolicy(SignInRateLimit, context => HttpMethods.IsGet(context.Request.Method)
             ? RateLimitPartition.GetNoLimiter("form")
-            : RateLimitPartition.GetFixedWindowLimiter(Http.ReverseProxy.ClientPartition(context.Connection.RemoteIpAddress), _ =>
+            : RateLimitPartition.GetFixedWindowLimiter(Configuration.ClientAddresses.Partition(context.Connection.RemoteIpAddress), _ =>
                 new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = context.RequestServices.GetRequiredService<IOptions<EditorsOptions>>().Value.SignInAttemptsPerMinute,

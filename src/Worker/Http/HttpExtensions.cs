@@ -1,3 +1,4 @@
+using Newsletter.Worker.Archive;
 using Newsletter.Worker.Bounces;
 using Newsletter.Worker.SignupEmails;
 
@@ -30,6 +31,7 @@ public static class HttpExtensions
         app.MapConfirm();
         app.MapPreferences();
         app.MapUnsubscribe();
+        app.MapArchive().RequireRateLimiting(PublicRateLimits.Links);
         app.MapBounceWebhooks();
         return app;
     }

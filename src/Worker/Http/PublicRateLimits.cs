@@ -60,5 +60,5 @@ public static class PublicRateLimits
     private static RateLimitOptions Limits(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<SubscriberOptions>>().Value.RateLimit;
 
-    private static string ClientKey(HttpContext context) => ReverseProxy.ClientPartition(context.Connection.RemoteIpAddress);
+    private static string ClientKey(HttpContext context) => ClientAddresses.Partition(context.Connection.RemoteIpAddress);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.HttpOverrides;
 using IPNetwork = System.Net.IPNetwork;
 using Microsoft.Extensions.Options;
@@ -75,26 +74,5 @@ public static class ReverseProxy
         app.UseWhen(context => context.RequestServices.GetRequiredService<IOptions<ReverseProxyOptions>>().Value.Enabled,
             branch => branch.UseForwardedHeaders());
         return app;
-    }
-
-    /// <summary>A client's rate-limit bucket: its IPv4 address, or its IPv6 /64 — one household or machine is
-    /// given a whole /64, so counting each address apart would give it billions of buckets.</summary>
-    public static string ClientPartition(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return "unknown";
-        }
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
-        var bytes = address.GetAddressBytes();
-        Array.Clear(bytes, 8, 8);
-        return $"{new IPAddress(bytes)}/64";
     }
 }

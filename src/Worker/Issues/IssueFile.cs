@@ -26,6 +26,9 @@ public sealed record ParsedIssue(
 {
     /// <summary>The file line of <c>send_on</c>, for problems found later against the schedule.</summary>
     public int SendOnLine { get; init; }
+
+    /// <summary>False when the front matter says <c>archive: false</c>: the issue never appears in the public archive.</summary>
+    public bool InArchive { get; init; } = true;
 }
 
 /// <summary>
@@ -40,7 +43,7 @@ public static class IssueFile
     /// <summary>The preheader's column holds this many characters.</summary>
     public const int MaxPreheaderLength = 500;
 
-    private static readonly string[] CommonKeys = ["edition", "subject", "preheader", "send_on", "headline"];
+    private static readonly string[] CommonKeys = ["edition", "subject", "preheader", "send_on", "headline", "archive"];
 
     private static readonly Dictionary<EditionFormat, string[]> FormatKeys = new()
     {
@@ -125,6 +128,19 @@ public static class IssueFile
             }
         }
 
+        var inArchive = true;
+        if (Scalar(values, "archive", problems) is { } archiveText)
+        {
+            if (bool.TryParse(archiveText, out var archive))
+            {
+                inArchive = archive;
+            }
+            else
+            {
+                problems.Add(new IssueProblem(values["archive"].Line, $"archive '{archiveText}' must be true or false (false keeps the issue out of the public archive)"));
+            }
+        }
+
         if (editionOptions is not null)
         {
             var allowed = CommonKeys.Concat(FormatKeys[editionOptions.Format]).ToHashSet(StringComparer.Ordinal);
@@ -177,6 +193,7 @@ public static class IssueFile
         return (new ParsedIssue(edition!, subject!, preheader, sendOn, extras, body.Trim('\n'))
         {
             SendOnLine = values.TryGetValue("send_on", out var sendOnEntry) ? sendOnEntry.Line : 0,
+            InArchive = inArchive,
         }, []);
     }
 

@@ -44,6 +44,9 @@ public sealed class IssueForm
     public string? ImageAlt { get; set; }
     public string? Body { get; set; }
 
+    /// <summary>Unticked, the front matter says <c>archive: false</c>: the issue stays out of the public archive.</summary>
+    public bool Archive { get; set; } = true;
+
     /// <summary>The front-matter keys an edition's issues take, in the form's order, beyond subject, preheader and send_on.</summary>
     public static IReadOnlyList<string> KeysFor(EditionFormat format) => format switch
     {
@@ -73,6 +76,7 @@ public sealed class IssueForm
             Image = extras.Image,
             ImageAlt = extras.ImageAlt,
             Body = issue.BodyMarkdown,
+            Archive = issue.InArchive,
         };
     }
 
@@ -138,6 +142,10 @@ public sealed class IssueForm
             {
                 Line(key, $"{key}: {Quote(v)}");
             }
+        }
+        if (!Archive)
+        {
+            Line("archive", "archive: false");
         }
         Line(WholeIssue, "---");
         foreach (var bodyLine in (Body ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))

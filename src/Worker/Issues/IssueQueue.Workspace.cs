@@ -73,6 +73,7 @@ public sealed partial class IssueQueue
         issue.SendOn = sendOn;
         issue.ExtrasJson = JsonSerializer.Serialize(form.RawExtras(), EditionEmailFactory.Json);
         issue.BodyMarkdown = form.Body ?? "";
+        issue.InArchive = form.Archive;
         issue.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
         return new FormResult(issue, []);
@@ -124,6 +125,7 @@ public sealed partial class IssueQueue
                 .SetProperty(i => i.SendOn, checkedIssue.SendOn)
                 .SetProperty(i => i.ExtrasJson, checkedIssue.ExtrasJson)
                 .SetProperty(i => i.BodyMarkdown, checkedIssue.BodyMarkdown)
+                .SetProperty(i => i.InArchive, checkedIssue.InArchive)
                 .SetProperty(i => i.UpdatedAt, now)
                 // A draft joins the end of the queue now; a queued issue keeps its place.
                 .SetProperty(i => i.QueuedAt, i => i.Status == IssueStatus.Draft ? now : i.QueuedAt)

@@ -257,6 +257,7 @@ public sealed partial class IssueQueue(
         BodyMarkdown = parsed.BodyMarkdown,
         SourceFile = path is null ? null : Path.GetFullPath(path),
         Status = IssueStatus.Queued,
+        InArchive = parsed.InArchive,
     };
 
     /// <summary>The link a preview or test message carries instead of a real unsubscribe link:

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Model;
+using Newsletter.Worker.Archive;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
 
@@ -107,6 +108,9 @@ public sealed class Publisher(
             {
                 return new PublishResult(PublishOutcome.AlreadyDone, null);
             }
+            // The archive address is fixed here, before the delivery engine prepares the email that links to it.
+            var localDate = new EditionSchedule(editions.Value.Get(edition)).LocalDate(new DateTimeOffset(slotUtc, TimeSpan.Zero));
+            await ArchiveKeys.AssignAsync(db, issue.Id, edition, issue.Subject, localDate, cancellationToken);
         }
 
         var publication = new Publication

@@ -5,7 +5,7 @@ namespace Newsletter.Tests.Architecture;
 
 /// <summary>
 /// Inside the Worker, dependencies point one way: entry points (Cli, Http, Scheduling) → features
-/// (Publishing, Issues, SignupEmails) → Delivery → shared parts (Editions, Links, Configuration) → Data.
+/// (Publishing, Issues, SignupEmails, Archive) → Delivery → shared parts (Editions, Links, Configuration) → Data.
 /// A folder may use only folders ranked below it, so there is no loop between any two.
 /// </summary>
 public class DependencyDirectionTests
@@ -17,7 +17,7 @@ public class DependencyDirectionTests
     [
         ("Cli", 9), ("Http", 9), ("Scheduling", 9), ("Admin", 9),
         ("Publishing", 7),
-        ("Issues", 6), ("SignupEmails", 6), ("Editors", 6), ("Bounces", 6),
+        ("Issues", 6), ("SignupEmails", 6), ("Editors", 6), ("Bounces", 6), ("Archive", 6),
         ("Delivery", 5),
         ("Editions", 3), ("Links", 3),
         ("Configuration", 2),

@@ -78,7 +78,7 @@ public sealed class ReverseProxyTests
     [InlineData("::1", "::/64")]
     public void A_clients_bucket_is_its_IPv4_address_or_its_IPv6_64(string address, string bucket)
     {
-        Assert.Equal(bucket, ReverseProxy.ClientPartition(IPAddress.Parse(address)));
+        Assert.Equal(bucket, Newsletter.Worker.Configuration.ClientAddresses.Partition(IPAddress.Parse(address)));
     }
 
     [Fact]
