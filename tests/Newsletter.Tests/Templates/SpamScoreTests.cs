@@ -14,12 +14,13 @@ public sealed class SpamScoreTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    /// <summary>Which email: an edition's key, or a sign-up email. Add a case here and in <see cref="SendAsync"/>.</summary>
+    /// <summary>Which email: an edition's key, a sign-up email or the welcome. Add a case here and in <see cref="SendAsync"/>.</summary>
     public static TheoryData<string> Emails() =>
     [
         .. TestData.Editions,
         "confirmation",
         "already-subscribed",
+        "welcome",
     ];
 
     [Theory]
@@ -49,6 +50,12 @@ public sealed class SpamScoreTests
             await world.SignUpAsync("sam@example.org", "Sam", "weekly-tip");
             await world.MailIdleAsync();
             return Assert.Single(world.Smtp.Messages, m => (m.Message.Subject ?? "").Contains("already", StringComparison.Ordinal));
+        }),
+        "welcome" => SignupEmailAsync(async world =>
+        {
+            await world.SubscribeConfirmedAsync("sam@example.org", "Sam", "weekly-tip", "weekly-fact");
+            await world.MailIdleAsync();
+            return Assert.Single(world.Smtp.Messages, m => (m.Message.Subject ?? "").Contains("Welcome", StringComparison.OrdinalIgnoreCase));
         }),
         _ when TestData.Editions.Contains(email) => EditionAsync(email),
         _ => throw new ArgumentOutOfRangeException(nameof(email), email, "no such email"),
