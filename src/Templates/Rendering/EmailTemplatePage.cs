@@ -60,4 +60,7 @@ public sealed class EmailPageData
 
     /// <summary>Closes the part opened by <see cref="IfPreferences"/>.</summary>
     public required string EndPreferences { get; init; }
+
+    /// <summary>Slot for the recipient's crisis-resources sentence (their region's). Written with <c>@Raw</c>.</summary>
+    public required string CrisisLine { get; init; }
 }

@@ -78,6 +78,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
             PreferencesUrl = slots.PreferencesUrl,
             IfPreferences = slots.IfPreferences,
             EndPreferences = slots.EndPreferences,
+            CrisisLine = slots.CrisisLine,
         };
 
         // The compiled template comes from the cache; each render gets its own page instance.
@@ -101,7 +102,8 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
             throw new InvalidOperationException($"The {key} template lost the unsubscribe link; every email must carry one.");
         }
 
-        var prepared = new PreparedEmail(email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'));
+        var prepared = new PreparedEmail(
+            email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'), OneLine(email.Brand.CrisisResources));
         LogPrepared(_logger, email.EditionKey, prepared.HtmlByteCount);
         return prepared;
     }
