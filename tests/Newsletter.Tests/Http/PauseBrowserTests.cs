@@ -37,7 +37,8 @@ public sealed class PauseBrowserTests(ChromiumFixture chromium) : IClassFixture<
         var page = await context.NewPageAsync();
         await page.GotoAsync(preferences);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Your preferences" })).ToBeVisibleAsync();
-        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "preferences");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause for 3 months" }).ScrollIntoViewIfNeededAsync();
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "pause preferences");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Pause for 2 weeks" }).ClickAsync();
 
@@ -45,11 +46,12 @@ public sealed class PauseBrowserTests(ChromiumFixture chromium) : IClassFixture<
         await Assertions.Expect(page.Locator("#paused")).ToContainTextAsync(
             $"paused until {until.ToString("d MMMM yyyy", CultureInfo.InvariantCulture)}");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Resume my emails now" })).ToBeVisibleAsync();
-        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "preferences paused");
+        await page.Locator("#paused").ScrollIntoViewIfNeededAsync();
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "pause preferences paused");
 
         await page.GotoAsync(unsubscribe);
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Pause for 1 month" })).ToBeVisibleAsync();
-        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "unsubscribe with pause");
+        await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, "pause unsubscribe");
 
         // The next issue leaves the paused reader out, and no email told them anything about the pause.
         var second = await SendAsync(world, "A second tip", 1);
