@@ -54,8 +54,9 @@ public sealed class PreparedEmail
 
     /// <summary>
     /// The email for one recipient: greeting with their name (or a warm nameless one), their own
-    /// unsubscribe link, and their preferences link when they have one (otherwise that line is left out).
-    /// Values are HTML-encoded in the HTML part and left as they are in the text part.
+    /// unsubscribe link, their preferences link when they have one (otherwise that line is left out), and
+    /// their region's crisis line (or the general one). Values are HTML-encoded in the HTML part
+    /// and left as they are in the text part.
     /// </summary>
     /// <exception cref="ArgumentException">A link is not an absolute http(s) address.</exception>
     public RenderedEmail Personalize(PersonalFields fields)
