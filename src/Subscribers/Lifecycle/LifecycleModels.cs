@@ -17,7 +17,7 @@ public sealed record LifecycleEmail(long OutboxId, LifecycleEmailKind Kind, int 
 
 public sealed record SignupRequest(
     string? Email, string? Name, IReadOnlyCollection<string>? Editions, string Source,
-    string? IpAddress = null, string? UserAgent = null, string? ConsentTextVersion = null);
+    string? IpAddress = null, string? UserAgent = null, string? ConsentTextVersion = null, string? CrisisRegion = null);
 
 /// <summary>A sign-up's answer. Deliberately the same whether the address was new, pending,
 /// confirmed or suppressed: only <see cref="Errors"/> (bad input) changes what the caller sees.</summary>
@@ -52,8 +52,10 @@ public sealed record ConfirmView(ConfirmState State, int SubscriberId, IReadOnly
 /// <summary>An edition as the preferences page shows it; <see cref="Status"/> null when never chosen.</summary>
 public sealed record EditionChoice(string Key, SubscriptionStatus? Status);
 
+/// <summary>The preferences page's data. <see cref="PausedUntil"/> is set only while a pause is running.</summary>
 public sealed record PreferencesView(
-    int SubscriberId, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions);
+    int SubscriberId, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions,
+    DateTime? PausedUntil = null, string? CrisisRegion = null);
 
 public sealed record PreferencesResult(
     IReadOnlyDictionary<string, string> Errors, PreferencesView? View, IReadOnlyList<string> AwaitingConfirmation, LifecycleEmail? Email);

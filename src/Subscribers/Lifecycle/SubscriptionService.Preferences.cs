@@ -25,7 +25,7 @@ public sealed partial class SubscriptionService
     /// </summary>
     public async Task<PreferencesResult> SavePreferencesAsync(
         string? token, string? name, IReadOnlyCollection<string> chosenEditions, string? ipAddress, string? userAgent,
-        CancellationToken cancellationToken = default)
+        string? crisisRegion = null, CancellationToken cancellationToken = default)
     {
         if (!signer.TryVerify(token, TokenPurpose.Preferences, out var link)
             || await LoadAsync(link.SubscriberId, tracking: true, cancellationToken) is not { } subscriber)
@@ -80,6 +80,8 @@ public sealed partial class SubscriptionService
             }
         }
         subscriber.Name = SignupInput.CleanName(name);
+        // Null leaves the region as it was (a form without the choice); the caller has checked the key.
+        subscriber.CrisisRegion = Clip(crisisRegion) ?? subscriber.CrisisRegion;
         // Consent evidence for what was added: editions started now are confirmed by the signed
         // link itself; editions coming back wait for the email, which stamps their record.
         if (started.Count > 0)

@@ -90,6 +90,7 @@ public sealed partial class SubscriptionService(
                 NormalizedEmail = normalized,
                 EmailHash = hash,
                 Name = SignupInput.CleanName(request.Name),
+                CrisisRegion = Clip(request.CrisisRegion),
                 Status = SubscriberStatus.Pending,
                 CreatedAt = now,
                 LastEmailedAt = now,
@@ -107,6 +108,7 @@ public sealed partial class SubscriptionService(
             {
                 subscriber.Name = name;
             }
+            subscriber.CrisisRegion = Clip(request.CrisisRegion) ?? subscriber.CrisisRegion;
             subscriber.Subscriptions.RemoveAll(s => !chosen.Contains(s.Edition, StringComparer.Ordinal));
             foreach (var key in chosen.Where(k => subscriber.Subscriptions.All(s => s.Edition != k)))
             {
@@ -325,5 +327,6 @@ public sealed partial class SubscriptionService(
 
     private PreferencesView Preferences(Subscriber s) => new(
         s.Id, s.Email, s.Name, s.Status,
-        [.. editions.Keys.Select(k => new EditionChoice(k, s.Subscriptions.FirstOrDefault(x => x.Edition == k)?.Status))]);
+        [.. editions.Keys.Select(k => new EditionChoice(k, s.Subscriptions.FirstOrDefault(x => x.Edition == k)?.Status))],
+        ActivePause(s.PausedUntil), s.CrisisRegion);
 }

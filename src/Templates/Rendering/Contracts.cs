@@ -32,7 +32,8 @@ public interface IEmailRenderer
     Task<TemplateCheckResult> CheckTemplatesAsync(NewsletterBrand brand, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The per-recipient parts of an email.</summary>
-public sealed record PersonalFields(string? Name, string UnsubscribeUrl, string? PreferencesUrl = null);
+/// <summary>The per-recipient parts of an email. <see cref="CrisisLine"/> is the reader's region's
+/// crisis-resources sentence; null keeps the general one (the brand's).</summary>
+public sealed record PersonalFields(string? Name, string UnsubscribeUrl, string? PreferencesUrl = null, string? CrisisLine = null);
 
 public sealed record RenderedEmail(string Subject, string Html, string Text);

@@ -87,4 +87,7 @@ public sealed class EmailPageData
 
     /// <summary>Set when the issue is rendered as a web page rather than an email.</summary>
     public WebPageLinks? Web { get; init; }
+
+    /// <summary>Slot for the recipient's crisis-resources sentence (their region's). Written with <c>@Raw</c>.</summary>
+    public required string CrisisLine { get; init; }
 }

@@ -87,7 +87,9 @@ internal static class PlainTextEmail
         lines.Add("");
         lines.Add("-- ");
         Paragraph(lines, email.Brand.Disclaimer);
-        Paragraph(lines, email.Brand.CrisisResources);
+        // The reader's own region's line, filled (and wrapped) per recipient.
+        lines.Add(slots.CrisisLine);
+        lines.Add("");
         lines.AddRange(TemplateText.Lines(email.Brand.PostalAddress));
         lines.Add("");
         lines.Add($"Unsubscribe: {slots.UnsubscribeUrl}");

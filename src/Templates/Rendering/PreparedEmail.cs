@@ -16,13 +16,15 @@ public sealed class PreparedEmail
 
     private readonly SlottedText _html;
     private readonly SlottedText _text;
+    private readonly string _crisisLine;
 
-    internal PreparedEmail(string editionKey, string subject, SlottedText html, SlottedText text, string typicalBaseUrl)
+    internal PreparedEmail(string editionKey, string subject, SlottedText html, SlottedText text, string typicalBaseUrl, string crisisLine)
     {
         EditionKey = editionKey;
         Subject = subject;
         _html = html;
         _text = text;
+        _crisisLine = crisisLine;
 
         var typical = Personalize(TypicalFields(typicalBaseUrl));
         HtmlByteCount = Encoding.UTF8.GetByteCount(typical.Html);
@@ -52,8 +54,9 @@ public sealed class PreparedEmail
 
     /// <summary>
     /// The email for one recipient: greeting with their name (or a warm nameless one), their own
-    /// unsubscribe link, and their preferences link when they have one (otherwise that line is left out).
-    /// Values are HTML-encoded in the HTML part and left as they are in the text part.
+    /// unsubscribe link, their preferences link when they have one (otherwise that line is left out), and
+    /// their region's crisis line (or the general one). Values are HTML-encoded in the HTML part
+    /// and left as they are in the text part.
     /// </summary>
     /// <exception cref="ArgumentException">A link is not an absolute http(s) address.</exception>
     public RenderedEmail Personalize(PersonalFields fields)
@@ -61,8 +64,8 @@ public sealed class PreparedEmail
         var (html, text) = Values(fields);
         return new RenderedEmail(
             Subject,
-            _html.Fill(html.Greeting, html.UnsubscribeUrl, html.PreferencesUrl),
-            _text.Fill(text.Greeting, text.UnsubscribeUrl, text.PreferencesUrl));
+            _html.Fill(html.Greeting, html.UnsubscribeUrl, html.PreferencesUrl, html.CrisisLine),
+            _text.Fill(text.Greeting, text.UnsubscribeUrl, text.PreferencesUrl, text.CrisisLine));
     }
 
     /// <summary>
@@ -77,14 +80,14 @@ public sealed class PreparedEmail
         ArgumentNullException.ThrowIfNull(html);
         ArgumentNullException.ThrowIfNull(text);
         var (htmlValues, textValues) = Values(fields);
-        _html.Fill(html, htmlValues.Greeting, htmlValues.UnsubscribeUrl, htmlValues.PreferencesUrl);
-        _text.Fill(text, textValues.Greeting, textValues.UnsubscribeUrl, textValues.PreferencesUrl);
+        _html.Fill(html, htmlValues.Greeting, htmlValues.UnsubscribeUrl, htmlValues.PreferencesUrl, htmlValues.CrisisLine);
+        _text.Fill(text, textValues.Greeting, textValues.UnsubscribeUrl, textValues.PreferencesUrl, textValues.CrisisLine);
     }
 
-    private readonly record struct SlotValues(string Greeting, string UnsubscribeUrl, string? PreferencesUrl);
+    private readonly record struct SlotValues(string Greeting, string UnsubscribeUrl, string? PreferencesUrl, string CrisisLine);
 
     /// <summary>One recipient's values, checked, as each part shows them: HTML-encoded for the HTML part, as written for the text.</summary>
-    private static (SlotValues Html, SlotValues Text) Values(PersonalFields fields)
+    private (SlotValues Html, SlotValues Text) Values(PersonalFields fields)
     {
         ArgumentNullException.ThrowIfNull(fields);
         if (!EmailMarkdown.IsAbsoluteWebUrl(fields.UnsubscribeUrl))
@@ -98,11 +101,15 @@ public sealed class PreparedEmail
         }
 
         var greeting = Greeting(fields.Name);
+        var crisis = CleanName(fields.CrisisLine) is { Length: > 0 } own ? own : _crisisLine;
         var html = new SlotValues(
             WebUtility.HtmlEncode(greeting),
             WebUtility.HtmlEncode(fields.UnsubscribeUrl),
-            fields.PreferencesUrl is null ? null : WebUtility.HtmlEncode(fields.PreferencesUrl));
-        return (html, new SlotValues(greeting, fields.UnsubscribeUrl, fields.PreferencesUrl));
+            fields.PreferencesUrl is null ? null : WebUtility.HtmlEncode(fields.PreferencesUrl),
+            WebUtility.HtmlEncode(crisis));
+        // The text part's footer is wrapped like the rest of the letter.
+        var crisisText = string.Join('\n', EmailMarkdown.Wrap(crisis, EmailMarkdown.TextWidth));
+        return (html, new SlotValues(greeting, fields.UnsubscribeUrl, fields.PreferencesUrl, crisisText));
     }
 
     /// <summary>"Hi Sam," — or, without a name, a greeting that still sounds like a person wrote it.</summary>
@@ -112,7 +119,7 @@ public sealed class PreparedEmail
         return clean.Length == 0 ? "Hi there," : $"Hi {clean},";
     }
 
-    /// <summary>A name is one line of text: control characters and runs of whitespace become single spaces.</summary>
+    /// <summary>A name (or a crisis line) is one line of text: control characters and runs of whitespace become single spaces.</summary>
     private static string CleanName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name))

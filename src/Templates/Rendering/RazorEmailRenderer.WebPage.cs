@@ -33,6 +33,8 @@ public sealed partial class RazorEmailRenderer
             PreferencesUrl = "",
             IfPreferences = "",
             EndPreferences = "",
+            // A public page has no reader, so no region: the general line.
+            CrisisLine = WebUtility.HtmlEncode(OneLine(email.Brand.CrisisResources)),
             Web = links,
         };
         return await RenderInlinedAsync(key, email, page, cancellationToken).ConfigureAwait(false);

@@ -88,6 +88,7 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
             PreferencesUrl = slots.PreferencesUrl,
             IfPreferences = slots.IfPreferences,
             EndPreferences = slots.EndPreferences,
+            CrisisLine = slots.CrisisLine,
         };
 
         var inlined = await RenderInlinedAsync(key, email, page, cancellationToken).ConfigureAwait(false);
@@ -98,7 +99,8 @@ public sealed partial class RazorEmailRenderer : IEmailRenderer
             throw new MissingUnsubscribeException($"The {key} template lost the unsubscribe link; every email must carry one.");
         }
 
-        var prepared = new PreparedEmail(email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'));
+        var prepared = new PreparedEmail(
+            email.EditionKey, OneLine(email.Subject), html, text, email.Brand.PublicBaseUrl.TrimEnd('/'), OneLine(email.Brand.CrisisResources));
         LogPrepared(_logger, email.EditionKey, prepared.HtmlByteCount);
         return prepared;
     }

@@ -16,6 +16,9 @@ public enum SlotKind : byte
     /// <summary>Start of the part shown only when the recipient has a preferences link.</summary>
     IfPreferences,
     EndPreferences,
+
+    /// <summary>The crisis-resources sentence for the recipient's region.</summary>
+    CrisisLine,
 }
 
 /// <summary>
@@ -67,6 +70,8 @@ internal sealed class SlotTokens
 
     public string EndPreferences => Token("end-preferences");
 
+    public string CrisisLine => Token("crisis-line");
+
     public static SlotTokens CreateFresh() => new(Guid.NewGuid().ToString("N"));
 
     private string Token(string name) => Prefix + name + End;
@@ -78,6 +83,7 @@ internal sealed class SlotTokens
         "preferences-url" => SlotKind.PreferencesUrl,
         "if-preferences" => SlotKind.IfPreferences,
         "end-preferences" => SlotKind.EndPreferences,
+        "crisis-line" => SlotKind.CrisisLine,
         _ => throw new InvalidOperationException($"The template uses an unknown personal slot '{name}'."),
     };
 
@@ -193,10 +199,10 @@ internal sealed class SlottedText
     }
 
     /// <summary>Fills the slots with values already encoded for this document (HTML-encoded for HTML, raw for text).</summary>
-    public string Fill(string greeting, string unsubscribeUrl, string? preferencesUrl)
+    public string Fill(string greeting, string unsubscribeUrl, string? preferencesUrl, string crisisLine)
     {
-        var writer = new BuilderWriter(_literalLength + 64 + (2 * (unsubscribeUrl.Length + (preferencesUrl?.Length ?? 0))));
-        Fill(writer, greeting, unsubscribeUrl, preferencesUrl);
+        var writer = new BuilderWriter(_literalLength + 64 + crisisLine.Length + (2 * (unsubscribeUrl.Length + (preferencesUrl?.Length ?? 0))));
+        Fill(writer, greeting, unsubscribeUrl, preferencesUrl, crisisLine);
         return writer.ToString();
     }
 
@@ -206,7 +212,7 @@ internal sealed class SlottedText
     /// skipped whole when there is no preferences link. The one place these rules live: every way of
     /// filling a prepared email goes through here.
     /// </summary>
-    public void Fill(IEmailPartWriter writer, string greeting, string unsubscribeUrl, string? preferencesUrl)
+    public void Fill(IEmailPartWriter writer, string greeting, string unsubscribeUrl, string? preferencesUrl, string crisisLine)
     {
         var parts = _parts;
         for (var i = 0; i < parts.Length; i++)
@@ -222,6 +228,9 @@ internal sealed class SlottedText
                     break;
                 case SlotKind.UnsubscribeUrl:
                     writer.WriteValue(SlotKind.UnsubscribeUrl, unsubscribeUrl);
+                    break;
+                case SlotKind.CrisisLine:
+                    writer.WriteValue(SlotKind.CrisisLine, crisisLine);
                     break;
                 case SlotKind.PreferencesUrl when preferencesUrl is not null:
                     writer.WriteValue(SlotKind.PreferencesUrl, preferencesUrl);

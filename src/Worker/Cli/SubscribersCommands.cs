@@ -62,12 +62,12 @@ public static partial class NewsletterCli
         var edition = new Option<string?>("--edition") { Description = "Only people who chose this edition (in any state, unless --state)." };
         var state = new Option<string?>("--state")
         {
-            Description = "Only people in this state (for --edition's edition, else for any edition): pending, confirmed or left.",
+            Description = "Only people in this state (for --edition's edition, else for any edition): pending, confirmed, paused or left.",
         };
         state.AcceptOnlyFromAmong(SubscriberStates.Names);
         var command = new Command("list",
             "List subscribers with their state in each edition: pending (not confirmed yet: receives nothing), " +
-            "confirmed (receives it), left (unsubscribed).") { edition, state };
+            "confirmed (receives it), paused (confirmed, but asked for a break: nothing until it ends), left (unsubscribed).") { edition, state };
         command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
         {
             var key = parse.GetValue(edition);
@@ -79,11 +79,12 @@ public static partial class NewsletterCli
             var wanted = parse.GetValue(state);
             var editions = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Worker.Editions.EditionsOptions>>().Value.Keys;
             var db = services.GetRequiredService<NewsletterDbContext>();
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
             var subscribers = await db.Subscribers.AsNoTracking().Include(s => s.Subscriptions)
                 .Where(s => key == null || s.Subscriptions.Any(x => x.Edition == key))
                 .OrderBy(s => s.Id).ToListAsync(token);
             var rows = subscribers
-                .Select(s => (Subscriber: s, States: editions.ToDictionary(e => e, e => SubscriberStates.Of(s, e))))
+                .Select(s => (Subscriber: s, States: editions.ToDictionary(e => e, e => SubscriberStates.Of(s, e, now))))
                 .Where(r => wanted is null || (key is null ? r.States.Values.Contains(wanted) : r.States[key] == wanted))
                 .ToList();
             if (rows.Count == 0)
@@ -101,7 +102,8 @@ public static partial class NewsletterCli
                 await context.Out.WriteLineAsync($"{s.Id,6}  {s.Email,-36} {s.Name ?? "",-20} " +
                     string.Join(" ", editions.Select((e, n) => (states[e] ?? "-").PadRight(widths[n]))).TrimEnd());
             }
-            await context.Out.WriteLineAsync("pending: has not confirmed yet and receives nothing; confirmed: receives it; left: unsubscribed; -: never chose it.");
+            await context.Out.WriteLineAsync("pending: has not confirmed yet and receives nothing; confirmed: receives it; " +
+                "paused: confirmed, but taking a break and left out of every send until it ends; left: unsubscribed; -: never chose it.");
             return 0;
         }, ct));
         return command;
@@ -303,12 +305,13 @@ public static partial class NewsletterCli
     /// active subscription is mailed.</summary>
     private static class SubscriberStates
     {
-        public static readonly string[] Names = ["pending", "confirmed", "left"];
+        public static readonly string[] Names = ["pending", "confirmed", "paused", "left"];
 
-        public static string? Of(Subscriber s, string edition) => s.Subscriptions.FirstOrDefault(x => x.Edition == edition) switch
+        public static string? Of(Subscriber s, string edition, DateTime now) => s.Subscriptions.FirstOrDefault(x => x.Edition == edition) switch
         {
             null => null,
             { Status: SubscriptionStatus.Unsubscribed } => "left",
+            { Status: SubscriptionStatus.Active } when s.Status == SubscriberStatus.Confirmed && s.PausedUntil > now => "paused",
             { Status: SubscriptionStatus.Active } when s.Status == SubscriberStatus.Confirmed => "confirmed",
             _ => "pending",
         };

@@ -12,6 +12,9 @@ public static class ConfigurationExtensions
         services.AddOptions<NewsletterOptions>().BindConfiguration(NewsletterOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<NewsletterOptions>, NewsletterOptionsValidator>();
+        services.AddOptions<CrisisRegionOptions>().BindConfiguration(CrisisRegionOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CrisisRegionOptions>, CrisisRegionOptionsValidator>();
+        services.AddSingleton<CrisisLines>();
         services.AddSingleton(TimeProvider.System);
         return builder;
     }

@@ -24,6 +24,8 @@ public sealed class NewsletterOptions
     [Required]
     public string Disclaimer { get; set; } = "";
 
+    /// <summary>The general crisis line: for readers who never chose a region, previews and test sends,
+    /// and everyone when the region table (<see cref="CrisisRegionOptions"/>) is off.</summary>
     [Required]
     public string CrisisResources { get; set; } = "";
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Templates.Rendering;
+using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
 using Newsletter.Worker.Links;
@@ -27,6 +28,7 @@ public sealed class DeliveryEngine(
     IEmailRenderer renderer,
     MessageFactory messages,
     LinkBuilder links,
+    CrisisLines crisisLines,
     DeliveryPacer pacer,
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<EditionsOptions> editions,
@@ -239,7 +241,7 @@ public sealed class DeliveryEngine(
         try
         {
             // Inside the try: a stop while the recipients load still hands the whole batch back.
-            var recipients = await RecipientCheck.LoadAsync(db, run.Publication.Edition, batch, stopping);
+            var recipients = await RecipientCheck.LoadAsync(db, run.Publication.Edition, batch, time.GetUtcNow().UtcDateTime, stopping);
             while (next < batch.Count)
             {
                 if (stopping.IsCancellationRequested || run.Stopped || sender.Number >= run.Throttle.AllowedConnections
@@ -309,7 +311,8 @@ public sealed class DeliveryEngine(
                 try
                 {
                     sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject, o.PreEncodeBodies);
-                    message = sender.Message.Fill(run.Email, new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId)),
+                    var fields = new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId), crisisLines.LineFor(recipient.CrisisRegion));
+                    message = sender.Message.Fill(run.Email, fields,
                         to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
                     envelopeTo = new MailboxAddress(recipient.Name, recipient.Email);
                 }

@@ -4,17 +4,18 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;
 
-internal sealed record RecipientRow(int SubscriberId, string Email, string? Name, string? SkipReason);
+internal sealed record RecipientRow(int SubscriberId, string Email, string? Name, string? SkipReason, string? CrisisRegion = null);
 
 /// <summary>The send-time check: who in a claimed batch may still be mailed.</summary>
 internal static class RecipientCheck
 {
     /// <summary>
     /// The batch's recipients, re-checked at send time: a person who unsubscribed from the edition
-    /// or was suppressed after the snapshot is skipped. One query per batch, not per recipient.
+    /// or was suppressed after the snapshot is skipped, and so is one who paused their emails since
+    /// (a pause is a wish not to hear from us until it ends). One query per batch, not per recipient.
     /// </summary>
     public static async Task<Dictionary<int, RecipientRow>> LoadAsync(
-        NewsletterDbContext db, string edition, List<DeliveryRecord> batch, CancellationToken cancellationToken)
+        NewsletterDbContext db, string edition, List<DeliveryRecord> batch, DateTime now, CancellationToken cancellationToken)
     {
         var ids = batch.Select(d => d.SubscriberId).ToList();
         var rows = await db.Subscribers.AsNoTracking()
@@ -25,6 +26,8 @@ internal static class RecipientCheck
                 s.Email,
                 s.Name,
                 s.Status,
+                s.CrisisRegion,
+                Paused = s.PausedUntil > now,
                 Active = s.Subscriptions.Any(x => x.Edition == edition && x.Status == SubscriptionStatus.Active),
                 Suppressed = db.Suppressions.Any(x => x.EmailHash == s.EmailHash),
             })
@@ -33,6 +36,7 @@ internal static class RecipientCheck
             r.Suppressed ? "not sent: the address is on the suppression list"
             : r.Status != SubscriberStatus.Confirmed ? "not sent: the subscriber is not confirmed"
             : !r.Active ? "not sent: unsubscribed from this edition after the issue was published"
-            : null));
+            : r.Paused ? "not sent: the reader paused their emails after the issue was published"
+            : null, r.CrisisRegion));
     }
 }

@@ -50,7 +50,7 @@ public static class Page
           .brand { font: 600 0.95rem/1.4 system-ui, sans-serif; letter-spacing: .04em; text-transform: uppercase; color: #2f5d50; margin-bottom: 1.5rem; }
           button { font: 600 1rem system-ui, sans-serif; padding: .75rem 1.25rem; border-radius: .5rem; border: 2px solid #2f5d50; background: #2f5d50; color: #fff; cursor: pointer; }
           button.secondary { background: transparent; color: #2f5d50; }
-          button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
+          button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
           a { color: #2f5d50; }
           .note { font-size: .95rem; color: #4a5558; }
           h2 { font-size: 1.25rem; line-height: 1.3; margin: 2rem 0 .75rem; }
@@ -60,7 +60,7 @@ public static class Page
           label, legend { display: block; font: 600 1rem/1.4 system-ui, sans-serif; margin: 0 0 .35rem; padding: 0; }
           .optional { font-weight: 400; color: #4a5558; }
           .hint { display: block; font: .95rem/1.45 system-ui, sans-serif; color: #4a5558; margin: 0 0 .4rem; }
-          input[type=email], input[type=text] { box-sizing: border-box; width: 100%; font: 1rem/1.4 system-ui, sans-serif; padding: .7rem .8rem;
+          input[type=email], input[type=text], select { box-sizing: border-box; width: 100%; font: 1rem/1.4 system-ui, sans-serif; padding: .7rem .8rem;
             border: 2px solid #5b6b70; border-radius: .4rem; background: #fff; color: #1f2a2e; }
           .choice { display: flex; gap: .7rem; align-items: flex-start; margin: .6rem 0; }
           .choice input { flex: none; width: 1.4rem; height: 1.4rem; margin: .15rem 0 0; accent-color: #2f5d50; }
@@ -85,7 +85,7 @@ public static class Page
             button { background: #9fd3c0; border-color: #9fd3c0; color: #10211b; }
             button.secondary { background: transparent; color: #9fd3c0; }
             .note, .hint, .optional { color: #c2cbc8; }
-            input[type=email], input[type=text] { background: #11181a; color: #e9ece9; border-color: #8a9a9e; }
+            input[type=email], input[type=text], select { background: #11181a; color: #e9ece9; border-color: #8a9a9e; }
             .field-error, .error-summary a { color: #ffaba5; }
             input[aria-invalid=true], .error-summary { border-color: #ffaba5; }
             .error-summary { background: #11181a; }

@@ -8,8 +8,9 @@ namespace Newsletter.Worker.Http;
 
 /// <summary>
 /// A reader's own page, reached by the signed link in every email: choose editions, change the
-/// name we greet them by, or leave altogether. GET shows; POSTs change. An edition they had left
-/// comes back only after a fresh confirmation by email.
+/// name we greet them by and the region of the crisis line, pause every email for a while, or leave
+/// altogether. GET shows; POSTs change. An edition they had left comes back only after a fresh
+/// confirmation by email.
 /// </summary>
 public static class PreferencesEndpoints
 {
@@ -20,22 +21,82 @@ public static class PreferencesEndpoints
         // Saving can send a confirmation email (an edition coming back), so it is limited like a sign-up.
         group.MapPost("/{token}", Save).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Subscribe);
         group.MapPost("/{token}/unsubscribe-all", UnsubscribeAll).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
+        group.MapPost("/{token}/pause", Pause).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
+        group.MapPost("/{token}/resume", Resume).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         return app;
     }
 
     private static async Task<IResult> Show(
         string token, HttpRequest request, SubscriptionService service, IOptions<EditionsOptions> editions,
-        IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+        IOptions<NewsletterOptions> newsletter, CrisisLines crisis, CancellationToken cancellationToken)
     {
         var view = await service.GetPreferencesAsync(token, cancellationToken);
         return view is null
             ? PublicAnswers.BadLink(PublicRequest.WantsJson(request), newsletter.Value.Name)
-            : Render(token, view, null, new Dictionary<string, string>(), editions.Value, newsletter.Value.Name, 200);
+            : Render(token, Suggested(view, request, crisis), null, new Dictionary<string, string>(), editions.Value, newsletter.Value.Name, crisis, 200);
+    }
+
+    /// <summary>A reader who never chose a region sees the one their browser's language suggests (not stored until they save).</summary>
+    private static PreferencesView Suggested(PreferencesView view, HttpRequest request, CrisisLines crisis) =>
+        view.CrisisRegion is null ? view with { CrisisRegion = crisis.Suggest(request.Headers.AcceptLanguage.ToString()) } : view;
+
+    private static async Task<IResult> Pause(
+        string token, HttpRequest request, SubscriptionService service, IOptions<EditionsOptions> editions,
+        IOptions<NewsletterOptions> newsletter, CrisisLines crisis, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        // The token first: a forged one gets the bad-link answer whatever else was posted.
+        if (await service.GetPreferencesAsync(token, cancellationToken) is not { } view)
+        {
+            return PublicAnswers.BadLink(body.IsJson, name);
+        }
+        if (ReaderChoices.PauseChoice(body) is not { } length)
+        {
+            return ReaderChoices.BadPauseChoice(body.IsJson, name);
+        }
+        var until = await service.PauseAsync(view.SubscriberId, length, cancellationToken);
+        if (until is null)
+        {
+            return PublicAnswers.BadLink(body.IsJson, name);
+        }
+        if (body.IsJson)
+        {
+            return TypedResults.Ok(new { status = "paused", pausedUntil = until.Value.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) });
+        }
+        var status = $"Paused. We won't send you anything until {ReaderChoices.Date(until.Value)}; then your editions start again by themselves.";
+        return Render(token, Suggested(view with { PausedUntil = until }, request, crisis), status, new Dictionary<string, string>(),
+            editions.Value, name, crisis, 200);
+    }
+
+    private static async Task<IResult> Resume(
+        string token, HttpRequest request, SubscriptionService service, IOptions<EditionsOptions> editions,
+        IOptions<NewsletterOptions> newsletter, CrisisLines crisis, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        if (await service.GetPreferencesAsync(token, cancellationToken) is not { } view
+            || !await service.ResumeAsync(view.SubscriberId, cancellationToken))
+        {
+            return PublicAnswers.BadLink(body.IsJson, name);
+        }
+        return body.IsJson
+            ? TypedResults.Ok(new { status = "resumed" })
+            : Render(token, Suggested(view with { PausedUntil = null }, request, crisis), "Welcome back. Your editions start again with the next issue.",
+                new Dictionary<string, string>(), editions.Value, name, crisis, 200);
     }
 
     private static async Task<IResult> Save(
         string token, HttpContext context, SubscriptionService service,
-        IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+        IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CrisisLines crisis, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
         var body = await PublicRequest.ReadAsync(context.Request, cancellationToken);
@@ -44,7 +105,8 @@ public static class PreferencesEndpoints
             return PublicAnswers.BadBody(body, name);
         }
         var result = await service.SavePreferencesAsync(token, body.Get(SignupFields.Name), body.GetAll(SignupFields.Editions),
-            context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString(), cancellationToken);
+            context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString(),
+            crisis.Normalize(body.Get(ReaderChoices.RegionField)), cancellationToken);
         if (result.View is null)
         {
             return PublicAnswers.BadLink(body.IsJson, name);
@@ -53,7 +115,7 @@ public static class PreferencesEndpoints
         {
             return body.IsJson
                 ? PublicAnswers.Validation(result.Errors, "Your preferences were not saved")
-                : Render(token, result.View, null, result.Errors, editions.Value, name, 400);
+                : Render(token, Suggested(result.View, context.Request, crisis), null, result.Errors, editions.Value, name, crisis, 400);
         }
         if (body.IsJson)
         {
@@ -62,12 +124,13 @@ public static class PreferencesEndpoints
                 status = "saved",
                 active = result.View.Editions.Where(e => e.Status == SubscriptionStatus.Active).Select(e => e.Key),
                 awaitingConfirmation = result.AwaitingConfirmation,
+                crisisRegion = result.View.CrisisRegion,
             });
         }
         var status = result.AwaitingConfirmation.Count == 0
             ? "Saved. Thank you for keeping us up to date."
             : $"Saved. You had left {ConfirmEndpoints.Names(result.AwaitingConfirmation, editions.Value)}, so we've emailed you a link to confirm you'd like it back. It starts once you press the button in that email.";
-        return Render(token, result.View, status, result.Errors, editions.Value, name, 200);
+        return Render(token, Suggested(result.View, context.Request, crisis), status, result.Errors, editions.Value, name, crisis, 200);
     }
 
     private static async Task<IResult> UnsubscribeAll(
@@ -95,7 +158,8 @@ public static class PreferencesEndpoints
         """, name);
 
     private static IResult Render(
-        string token, PreferencesView view, string? status, IReadOnlyDictionary<string, string> errors, EditionsOptions editions, string name, int code)
+        string token, PreferencesView view, string? status, IReadOnlyDictionary<string, string> errors, EditionsOptions editions, string name,
+        CrisisLines crisis, int code)
     {
         var choices = string.Concat(view.Editions.Where(c => editions.TryGet(c.Key, out _)).Select(c =>
         {
@@ -132,9 +196,11 @@ public static class PreferencesEndpoints
                 {SubscribeEndpoints.FieldError(errors, SignupFields.Editions)}
                 {choices}
               </fieldset>
+              {ReaderChoices.RegionSelect(crisis, view.CrisisRegion)}
               <button type="submit">Save my choices</button>
             </form>
-            <h2>Need a break from us?</h2>
+            {ReaderChoices.PauseSection($"/preferences/{token}", view.PausedUntil)}
+            <h2>Leaving altogether?</h2>
             <form method="post" action="/preferences/{Page.Encode(token)}/unsubscribe-all">
               <p>This stops every edition. You can come back whenever you like.</p>
               <button type="submit" class="secondary">Unsubscribe from everything</button>

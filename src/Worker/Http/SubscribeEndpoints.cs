@@ -23,13 +23,17 @@ public static class SubscribeEndpoints
         return app;
     }
 
-    private static IResult ShowForm(IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, IOptions<SubscriberOptions> options) =>
-        Form(new FormState(null, null, [.. editions.Value.Keys], new Dictionary<string, string>()), editions.Value, newsletter.Value, options.Value, 200);
+    // The region is pre-selected from the browser's languages (Accept-Language) only: never from the address it connects from.
+    private static IResult ShowForm(
+        HttpRequest request, IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, IOptions<SubscriberOptions> options,
+        CrisisLines crisis) =>
+        Form(new FormState(null, null, [.. editions.Value.Keys], new Dictionary<string, string>(), crisis.Suggest(request.Headers.AcceptLanguage.ToString())),
+            editions.Value, newsletter.Value, options.Value, crisis, 200);
 
     private static async Task<IResult> Subscribe(
         HttpContext context, SubscriptionService service,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, IOptions<SubscriberOptions> options,
-        CancellationToken cancellationToken)
+        CrisisLines crisis, CancellationToken cancellationToken)
     {
         var body = await PublicRequest.ReadAsync(context.Request, cancellationToken);
         if (body.Problem != BodyProblem.None)
@@ -39,6 +43,8 @@ public static class SubscribeEndpoints
         var email = body.Get(SignupFields.Email);
         var name = body.Get(SignupFields.Name);
         var chosen = body.GetAll(SignupFields.Editions);
+        // An unknown region becomes the fallback rather than an error: a sign-up is never lost over it.
+        var region = crisis.Normalize(body.Get(ReaderChoices.RegionField));
 
         // A filled-in honeypot is a bot: it gets the ordinary answer (so it learns nothing) and nothing is recorded.
         if (!string.IsNullOrEmpty(body.Get(SignupFields.Honeypot)))
@@ -49,12 +55,12 @@ public static class SubscribeEndpoints
         var result = await service.SubscribeAsync(new SignupRequest(
             email, name, chosen, body.IsJson ? "json-api" : "web-form",
             context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString(),
-            body.Get(SignupFields.ConsentVersion)), cancellationToken);
+            body.Get(SignupFields.ConsentVersion), region), cancellationToken);
         if (!result.Succeeded)
         {
             return body.IsJson
                 ? PublicAnswers.Validation(result.Errors, "The sign-up was not accepted")
-                : Form(new FormState(email, name, chosen, result.Errors), editions.Value, newsletter.Value, options.Value, 400);
+                : Form(new FormState(email, name, chosen, result.Errors, region), editions.Value, newsletter.Value, options.Value, crisis, 400);
         }
         return Accepted(body.IsJson, email, newsletter.Value.Name);
     }
@@ -76,7 +82,7 @@ public static class SubscribeEndpoints
             """, newsletterName);
     }
 
-    private sealed record FormState(string? Email, string? Name, IReadOnlyList<string> Editions, IReadOnlyDictionary<string, string> Errors);
+    private sealed record FormState(string? Email, string? Name, IReadOnlyList<string> Editions, IReadOnlyDictionary<string, string> Errors, string? Region);
 
     private static string FieldId(string field) => field switch
     {
@@ -85,7 +91,8 @@ public static class SubscribeEndpoints
         _ => field,
     };
 
-    private static IResult Form(FormState state, EditionsOptions editions, NewsletterOptions newsletter, SubscriberOptions options, int status)
+    private static IResult Form(
+        FormState state, EditionsOptions editions, NewsletterOptions newsletter, SubscriberOptions options, CrisisLines crisis, int status)
     {
         var e = state.Errors;
         var choices = string.Concat(editions.Keys.Select(key =>
@@ -121,6 +128,7 @@ public static class SubscribeEndpoints
                 {FieldError(e, SignupFields.Editions)}
                 {choices}
               </fieldset>
+              {ReaderChoices.RegionSelect(crisis, state.Region)}
               <div class="hp" aria-hidden="true">
                 <label for="website">Leave this field empty</label>
                 <input type="text" id="website" name="website" tabindex="-1" autocomplete="off">

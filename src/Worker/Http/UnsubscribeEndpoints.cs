@@ -20,6 +20,7 @@ namespace Newsletter.Worker.Http;
 /// A POST without <c>scope=all</c> — the one-click request included — leaves only the link's edition;
 /// <c>scope=all</c> (the page's second button) leaves every edition. A link from an email names its
 /// publication (<c>?p=</c>), kept by the page's form, so that issue's results count the leaving.
+/// The page also offers a pause of every email instead (<c>/pause</c>, <c>/resume</c>, same token).
 /// </summary>
 public static class UnsubscribeEndpoints
 {
@@ -31,18 +32,21 @@ public static class UnsubscribeEndpoints
         var group = app.MapGroup("/unsubscribe");
         group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}", Unsubscribe).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
+        group.MapPost("/{token}/pause", Pause).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
+        group.MapPost("/{token}/resume", Resume).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         return app;
     }
 
-    private static IResult Show(
-        string token, HttpRequest request, LinkTokenSigner signer, SubscriberLinks links, IOptions<EditionsOptions> editions,
-        IOptions<NewsletterOptions> newsletter)
+    private static async Task<IResult> Show(
+        string token, HttpRequest request, LinkTokenSigner signer, SubscriberLinks links, SubscriptionService service,
+        IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
         if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link) || !editions.Value.TryGet(link.Edition, out var edition))
         {
             return BadLink(name);
         }
+        var (_, pausedUntil) = await service.PauseOfAsync(link.SubscriberId, cancellationToken);
         var display = Page.Encode(edition.DisplayName);
         var body = $"""
             <h1>Unsubscribe from {display}?</h1>
@@ -55,8 +59,67 @@ public static class UnsubscribeEndpoints
               </div>
             </form>
             <p class="note">Would you rather get fewer emails? <a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">Choose which editions you get</a>. Changed your mind? Just close this page; nothing has changed.</p>
+            {ReaderChoices.PauseSection($"/unsubscribe/{token}", pausedUntil)}
             """;
         return Page.Html($"Unsubscribe from {edition.DisplayName}", body, name);
+    }
+
+    private static async Task<IResult> Pause(
+        string token, HttpRequest request, LinkTokenSigner signer, SubscriptionService service, SubscriberLinks links,
+        IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link))
+        {
+            return BadLink(name);
+        }
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        if (ReaderChoices.PauseChoice(body) is not { } length)
+        {
+            return ReaderChoices.BadPauseChoice(body.IsJson, name);
+        }
+        if (await service.PauseAsync(link.SubscriberId, length, cancellationToken) is not { } until)
+        {
+            return BadLink(name);
+        }
+        return Page.Html("Your emails are paused", $"""
+            <h1>Your emails are paused</h1>
+            <p class="status" id="paused">We won't send you anything until {Page.Encode(ReaderChoices.Date(until))}. After that your editions start again by themselves, and we won't email you about it.</p>
+            <p>Rest well. We'll be here when you're ready.</p>
+            <form method="post" action="/unsubscribe/{Page.Encode(token)}/resume">
+              <button type="submit" class="secondary">Resume my emails now</button>
+            </form>
+            <p class="note"><a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
+            """, name);
+    }
+
+    private static async Task<IResult> Resume(
+        string token, HttpRequest request, LinkTokenSigner signer, SubscriptionService service, SubscriberLinks links,
+        IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link))
+        {
+            return BadLink(name);
+        }
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        if (!await service.ResumeAsync(link.SubscriberId, cancellationToken))
+        {
+            return BadLink(name);
+        }
+        return Page.Html("Your emails are back on", $"""
+            <h1>Your emails are back on</h1>
+            <p>Welcome back. Your editions start again with the next issue.</p>
+            <p class="note"><a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
+            """, name);
     }
 
     private static async Task<IResult> Unsubscribe(

@@ -149,14 +149,27 @@ public sealed class Publisher(
     }
 
     /// <summary>How many readers a publication of the edition would reach now: the snapshot's condition, counted.</summary>
-    public Task<int> CountRecipientsAsync(string edition, CancellationToken cancellationToken = default) =>
-        db.Subscribers.CountAsync(s => s.Status == SubscriberStatus.Confirmed
-            && s.Subscriptions.Any(sub => sub.Edition == edition && sub.Status == SubscriptionStatus.Active)
-            && !db.Suppressions.Any(x => x.EmailHash == s.EmailHash), cancellationToken);
+    public async Task<int> CountRecipientsAsync(string edition, CancellationToken cancellationToken = default) =>
+        (await CountAudienceAsync(edition, cancellationToken)).Recipients;
+
+    /// <summary>The readers a publication of the edition would reach now, and, apart, those it would leave out because they paused.</summary>
+    public async Task<(int Recipients, int Paused)> CountAudienceAsync(string edition, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var counts = await db.Subscribers
+            .Where(s => s.Status == SubscriberStatus.Confirmed
+                && s.Subscriptions.Any(sub => sub.Edition == edition && sub.Status == SubscriptionStatus.Active)
+                && !db.Suppressions.Any(x => x.EmailHash == s.EmailHash))
+            .GroupBy(s => s.PausedUntil != null && s.PausedUntil > now)
+            .Select(g => new { Paused = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return (counts.Where(c => !c.Paused).Sum(c => c.Count), counts.Where(c => c.Paused).Sum(c => c.Count));
+    }
 
     /// <summary>
     /// One delivery row per confirmed, unsuppressed subscriber with an active subscription to the
-    /// edition, written by one set-based statement (no row-by-row work, whatever the list size).
+    /// edition and no pause running at publication time, written by one set-based statement (no
+    /// row-by-row work, whatever the list size). A paused reader gets no row: this issue is not owed later.
     /// </summary>
     private Task<int> SnapshotRecipientsAsync(Publication publication, DateTime now, CancellationToken cancellationToken)
     {
@@ -170,6 +183,7 @@ public sealed class Publisher(
             INNER JOIN "Subscriptions" sub ON sub."SubscriberId" = s."Id"
             WHERE sub."Edition" = {publication.Edition} AND sub."Status" = {active} AND s."Status" = {confirmed}
               AND NOT EXISTS (SELECT 1 FROM "Suppressions" x WHERE x."EmailHash" = s."EmailHash")
+              AND (s."PausedUntil" IS NULL OR s."PausedUntil" <= {now})
             """, cancellationToken);
     }
 

@@ -22,7 +22,7 @@ internal sealed class DeliveryWorld : IAsyncDisposable
 {
     public const string Edition = "weekly-tip";
 
-    private static readonly RazorEmailRenderer SharedRenderer = new();
+    internal static readonly RazorEmailRenderer SharedRenderer = new();
 
     private DeliveryWorld(TestApp app, TestSmtpServer smtp, TestHost host, LogCapture logs)
     {

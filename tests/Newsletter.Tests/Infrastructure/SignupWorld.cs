@@ -196,7 +196,7 @@ public static class ListSnapshot
         var text = new StringBuilder();
         foreach (var s in await db.Subscribers.AsNoTracking().Include(x => x.Subscriptions).Include(x => x.ConsentRecords).OrderBy(x => x.Id).ToListAsync())
         {
-            text.AppendLine($"S {s.Id} {s.Email} {s.Name} {s.Status} {s.CreatedAt:O} {s.ConfirmedAt:O} {s.LastEmailedAt:O}");
+            text.AppendLine($"S {s.Id} {s.Email} {s.Name} {s.Status} {s.CreatedAt:O} {s.ConfirmedAt:O} {s.LastEmailedAt:O} {s.PausedUntil:O} {s.CrisisRegion}");
             foreach (var x in s.Subscriptions.OrderBy(x => x.Edition))
             {
                 text.AppendLine($"  sub {x.Edition} {x.Status} {x.SubscribedAt:O} {x.UnsubscribedAt:O}");

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Addresses;
+using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Subscribers.PersonalData;
 using Newsletter.Subscribers.Suppressions;
@@ -16,7 +17,7 @@ namespace Newsletter.Worker.Admin.Pages;
 /// <summary>One reader: subscriptions, consent, deliveries, suppression; change editions, suppress, export or erase, each audited.</summary>
 public sealed class ReaderModel(
     NewsletterDbContext db, ReaderEditions readerEditions, SuppressionList suppressions, IDeliveryHistory deliveries,
-    IOptions<EditionsOptions> editions, AuditLog audit) : EditorPage
+    IOptions<EditionsOptions> editions, AuditLog audit, TimeProvider time) : EditorPage
 {
     public const int LatestDeliveries = 20;
 
@@ -70,6 +71,23 @@ public sealed class ReaderModel(
             };
         }, cancellationToken);
     }
+
+    /// <summary>A break the reader asked for by another route (a reply, a phone call): as their own pages offer it.</summary>
+    public Task<IActionResult> OnPostPauseAsync(int id, string? length, [FromServices] SubscriptionService service, CancellationToken cancellationToken) =>
+        ChangeAsync(id, "reader paused", $"for {length}", async () =>
+            length is null || !SubscriptionService.PauseChoices.TryGetValue(length, out var chosen)
+                ? new ReaderChange(false, $"unknown length '{length}': use 2w, 1m or 3m")
+                : await service.PauseAsync(id, chosen, cancellationToken) is { } until
+                    ? new ReaderChange(true, null)
+                    : new ReaderChange(false, "there is no such reader"), cancellationToken);
+
+    public Task<IActionResult> OnPostResumeAsync(int id, [FromServices] SubscriptionService service, CancellationToken cancellationToken) =>
+        ChangeAsync(id, "reader resumed", null, async () => PausedUntil is null
+            ? new ReaderChange(false, "the reader was not paused")
+            : new ReaderChange(await service.ResumeAsync(id, cancellationToken), "there is no such reader"), cancellationToken);
+
+    /// <summary>When the reader's pause ends; null when none is running.</summary>
+    public DateTime? PausedUntil => Reader?.PausedUntil > time.GetUtcNow().UtcDateTime ? Reader.PausedUntil : null;
 
     public Task<IActionResult> OnPostUnsuppressAsync(int id, CancellationToken cancellationToken) =>
         ChangeAsync(id, "reader unsuppressed", null, async () => await suppressions.UnsuppressAsync(Reader!.Email, cancellationToken)

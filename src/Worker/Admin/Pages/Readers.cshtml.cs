@@ -40,6 +40,7 @@ public sealed class ReadersModel(ReaderSearch search, IOptions<EditionsOptions> 
         ("confirmed", "Confirmed"),
         ("unsubscribed", "Unsubscribed (from it, or from all)"),
         ("suppressed", "Suppressed"),
+        ("paused", "Paused (taking a break)"),
     ];
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
@@ -49,7 +50,7 @@ public sealed class ReadersModel(ReaderSearch search, IOptions<EditionsOptions> 
         {
             if (!Enum.TryParse<ReaderState>(State, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(State, out _))
             {
-                return Refuse($"There is no state '{State}': choose pending, confirmed, unsubscribed or suppressed.");
+                return Refuse($"There is no state '{State}': choose pending, confirmed, unsubscribed, suppressed or paused.");
             }
             state = parsed;
         }

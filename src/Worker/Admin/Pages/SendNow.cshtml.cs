@@ -18,6 +18,9 @@ public sealed class SendNowModel(IssueQueue queue, Publisher publisher, Delivery
 
     public int Recipients { get; private set; }
 
+    /// <summary>Readers of the edition left out because they paused their emails.</summary>
+    public int Paused { get; private set; }
+
     public string? Problem { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken) =>
@@ -55,7 +58,7 @@ public sealed class SendNowModel(IssueQueue queue, Publisher publisher, Delivery
             return false;
         }
         EditionName = editions.Value.TryGet(Issue.Edition, out var edition) ? edition.DisplayName : Issue.Edition;
-        Recipients = await publisher.CountRecipientsAsync(Issue.Edition, cancellationToken);
+        (Recipients, Paused) = await publisher.CountAudienceAsync(Issue.Edition, cancellationToken);
         if (Issue.Status != IssueStatus.Queued)
         {
             Problem ??= $"Issue {id} is {Issue.Status.ToString().ToLowerInvariant()}, not queued.";

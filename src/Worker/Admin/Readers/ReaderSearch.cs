@@ -18,6 +18,9 @@ public enum ReaderState
 
     /// <summary>The address's hash is on the suppression list.</summary>
     Suppressed,
+
+    /// <summary>Confirmed, but taking a break: left out of every send until the pause ends.</summary>
+    Paused,
 }
 
 /// <summary>What the list is asked for. <see cref="After"/> pages forward (older readers), <see cref="Before"/> back.</summary>
@@ -26,17 +29,20 @@ public sealed record ReaderQuery(string? Text = null, string? Edition = null, Re
 /// <summary>One reader's state in one edition, as the sender sees it: pending, confirmed or left.</summary>
 public sealed record EditionState(string Edition, string State);
 
-public sealed record ReaderRow(int Id, string Email, string? Name, bool Suppressed, IReadOnlyList<EditionState> Editions);
+public sealed record ReaderRow(int Id, string Email, string? Name, bool Suppressed, IReadOnlyList<EditionState> Editions, DateTime? PausedUntil = null);
 
-public sealed record ReaderPage(IReadOnlyList<ReaderRow> Rows, int Total, int? NextAfter, int? PreviousBefore);
+/// <summary>A page of the list; <see cref="Paused"/> counts those of <see cref="Total"/> taking a break now.</summary>
+public sealed record ReaderPage(IReadOnlyList<ReaderRow> Rows, int Total, int? NextAfter, int? PreviousBefore, int Paused = 0);
 
 /// <summary>
 /// The workspace's readers list: newest first, a page at a time by id (keyset), so a page costs the
 /// same wherever it is. Search is a substring of the normalised address or of the name, read as
 /// plain text (no wildcards); only the page's columns are read, never whole entities.
 /// </summary>
-public sealed class ReaderSearch(NewsletterDbContext db)
+public sealed class ReaderSearch(NewsletterDbContext db, TimeProvider? time = null)
 {
+    private DateTime Now => (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
+
     public const int PageSize = 50;
 
     public async Task<ReaderPage> FindAsync(ReaderQuery query, CancellationToken cancellationToken = default)
@@ -45,6 +51,7 @@ public sealed class ReaderSearch(NewsletterDbContext db)
         var matching = Filter(query);
         // Counted in the database: the rows themselves never leave it, only the page's ids do.
         var total = await matching.CountAsync(cancellationToken);
+        var paused = await PausedNow(matching).CountAsync(cancellationToken);
         var paged = backwards
             ? matching.Where(s => s.Id > query.Before!.Value).OrderBy(s => s.Id)
             : (query.After is { } after ? matching.Where(s => s.Id < after) : matching).OrderByDescending(s => s.Id);
@@ -59,19 +66,22 @@ public sealed class ReaderSearch(NewsletterDbContext db)
                 s.Email,
                 s.Name,
                 s.Status,
+                s.PausedUntil,
                 Suppressed = db.Suppressions.Any(p => p.EmailHash == s.EmailHash),
                 Subscriptions = s.Subscriptions.Select(x => new { x.Edition, x.Status }).ToList(),
             })
             .AsSplitQuery()
             .ToListAsync(cancellationToken);
+        var now = Now;
         var result = rows.OrderByDescending(r => r.Id).Select(r => new ReaderRow(r.Id, r.Email, r.Name, r.Suppressed,
             [.. r.Subscriptions.OrderBy(x => x.Edition, StringComparer.Ordinal)
-                .Select(x => new EditionState(x.Edition, StateWord(r.Status, x.Status)))])).ToList();
+                .Select(x => new EditionState(x.Edition, StateWord(r.Status, x.Status)))],
+            r.PausedUntil > now ? r.PausedUntil : null)).ToList();
         // Forward from the first page or a "next" page, there are older rows when one more matched;
         // going back, the page we came from is always there, and newer rows when one more matched.
         int? next = result.Count == 0 ? null : (backwards || more) ? result[^1].Id : null;
         int? previous = result.Count == 0 ? null : (backwards ? more : query.After is not null) ? result[0].Id : null;
-        return new ReaderPage(result, total, next, previous);
+        return new ReaderPage(result, total, next, previous, paused);
     }
 
     /// <summary>"pending", "confirmed" or "left": the command line's words for a subscription.</summary>
@@ -113,9 +123,17 @@ public sealed class ReaderSearch(NewsletterDbContext db)
                 !db.Subscriptions.Where(x => x.Status != SubscriptionStatus.Unsubscribed).Select(x => x.SubscriberId).Contains(s.Id)),
             ReaderState.Unsubscribed => readers.Where(s =>
                 choices.Where(x => x.Status == SubscriptionStatus.Unsubscribed).Select(x => x.SubscriberId).Contains(s.Id)),
+            ReaderState.Paused => PausedNow(readers).Where(s => s.Status == SubscriberStatus.Confirmed
+                && choices.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.SubscriberId).Contains(s.Id)),
             _ => readers.Where(s => db.Suppressions.Select(p => p.EmailHash).Contains(s.EmailHash)
                 && (edition == null || choices.Select(x => x.SubscriberId).Contains(s.Id))),
         };
+    }
+
+    private IQueryable<Subscriber> PausedNow(IQueryable<Subscriber> readers)
+    {
+        var now = Now;
+        return readers.Where(s => s.PausedUntil != null && s.PausedUntil > now);
     }
 
     private const string Escape = "\\";
