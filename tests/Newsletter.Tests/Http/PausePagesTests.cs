@@ -24,6 +24,8 @@ public sealed class PausePagesTests
         await using var world = await SignupWorld.StartAsync();
         var id = await world.SubscribeConfirmedAsync("rest@example.org", "Sam", "weekly-tip");
         var token = world.PreferencesToken(id);
+        // The welcome goes out after the confirmation; it is not about pausing.
+        await world.MailIdleAsync();
         var sentBefore = world.Smtp.Messages.Count;
         var offer = await HttpAssert.BodyAsync(await world.Client.GetAsync($"/preferences/{token}"));
         Assert.Contains($"action=\"/preferences/{token}/pause\"", offer, StringComparison.Ordinal);

@@ -142,12 +142,14 @@ public sealed class SignupWorld : IAsyncDisposable
         return LinkPath(Smtp.Messages[before].Message, "/confirm/");
     }
 
-    /// <summary>Signs up and confirms; returns the subscriber's id.</summary>
+    /// <summary>Signs up and confirms; returns the subscriber's id once the welcome the confirmation queued has gone
+    /// out too, so a test that counts messages afterwards does not race it.</summary>
     public async Task<int> SubscribeConfirmedAsync(string email, string? name = null, params string[] editions)
     {
         var link = await SignUpAndGetLinkAsync(email, name, editions);
         var confirmed = await PostAsync(link);
         Assert.Equal(System.Net.HttpStatusCode.OK, confirmed.StatusCode);
+        await MailIdleAsync();
         await using var db = App.OpenDb();
         return (await db.Subscribers.SingleAsync(s => s.NormalizedEmail == email.ToLowerInvariant())).Id;
     }
