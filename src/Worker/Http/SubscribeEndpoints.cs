@@ -3,6 +3,7 @@ using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
 
 namespace Newsletter.Worker.Http;
@@ -27,7 +28,7 @@ public static class SubscribeEndpoints
         Form(new FormState(null, null, [.. editions.Value.Keys], new Dictionary<string, string>()), editions.Value, newsletter.Value, options.Value, 200);
 
     private static async Task<IResult> Subscribe(
-        HttpContext context, SubscriptionService service,
+        HttpContext context, SubscriptionService service, NewsletterMetrics metrics,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, IOptions<SubscriberOptions> options,
         CancellationToken cancellationToken)
     {
@@ -56,6 +57,7 @@ public static class SubscribeEndpoints
                 ? PublicAnswers.Validation(result.Errors, "The sign-up was not accepted")
                 : Form(new FormState(email, name, chosen, result.Errors), editions.Value, newsletter.Value, options.Value, 400);
         }
+        metrics.SignedUp();
         return Accepted(body.IsJson, email, newsletter.Value.Name);
     }
 
