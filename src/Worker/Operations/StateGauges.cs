@@ -20,7 +20,7 @@ internal sealed class StateGauges
     private static readonly Snapshot Empty = new(new Dictionary<string, long>(), new Dictionary<string, long>(), 0);
 
     private readonly IServiceScopeFactory _scopes;
-    private readonly EditionsOptions _editions;
+    private readonly IOptions<EditionsOptions> _editions;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private (Snapshot Values, DateTimeOffset At)? _last;
@@ -28,7 +28,7 @@ internal sealed class StateGauges
     public StateGauges(NewsletterMetrics metrics, IServiceScopeFactory scopes, IOptions<EditionsOptions> editions, TimeProvider time)
     {
         _scopes = scopes;
-        _editions = editions.Value;
+        _editions = editions;
         _time = time;
         metrics.Meter.CreateObservableGauge("newsletter.issues.queued",
             () => PerEdition(s => s.Queued), "{issue}", "Issues waiting in the queue, by edition.");
@@ -72,10 +72,11 @@ internal sealed class StateGauges
             .Select(g => new { g.Key, Count = g.LongCount() }).ToDictionary(g => g.Key, g => g.Count, StringComparer.Ordinal);
         var waiting = db.Set<OutgoingEmail>().LongCount(e => e.Status == OutgoingEmailStatus.Pending || e.Status == OutgoingEmailStatus.Sending);
         var next = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var key in _editions.Keys)
+        var editions = _editions.Value;
+        foreach (var key in editions.Keys)
         {
             queued.TryAdd(key, 0);
-            if (new EditionSchedule(_editions.Get(key)).NextSlotAfter(now) is { } slot)
+            if (new EditionSchedule(editions.Get(key)).NextSlotAfter(now) is { } slot)
             {
                 next[key] = slot.ToUnixTimeSeconds();
             }
