@@ -67,7 +67,7 @@ public sealed class DeliveryEngine(
 
         var edition = editions.Value.Get(publication.Edition);
         // Every line of the run (its senders' too) carries the publication and edition as fields.
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["PublicationId"] = publicationId, ["Edition"] = publication.Edition });
+        using var logScope = logger.BeginScope(new PublicationLogScope(publicationId, publication.Edition));
         using var span = NewsletterMetrics.Tracing.StartActivity("send publication")?
             .SetTag("newsletter.publication.id", publicationId).SetTag("newsletter.edition", publication.Edition);
         var schedule = new EditionSchedule(edition);
