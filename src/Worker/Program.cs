@@ -4,6 +4,7 @@ using Newsletter.Worker.Bounces;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Http;
+using Newsletter.Worker.Operations;
 using Newsletter.Worker.Scheduling;
 
 // `newsletter` (or `newsletter run`) runs the service; `newsletter <command> …` runs one command and exits.
@@ -24,8 +25,10 @@ static async Task<int> RunServiceAsync(string[] args, CancellationToken cancella
     builder.AddNewsletterBouncePoller();
     builder.AddNewsletterHttp();
     builder.AddNewsletterAdmin();
+    builder.AddNewsletterOperations();
 
     await using var app = builder.Build();
+    app.MapNewsletterOperations();
     app.MapNewsletterEndpoints();
     app.MapNewsletterAdmin();
     try

@@ -5,6 +5,7 @@ using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Subscribers.Suppressions;
 using Newsletter.Worker.Data;
+using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Worker.Bounces;
 
@@ -20,7 +21,7 @@ public sealed record BounceResult(BounceOutcome Outcome, BounceKind Kind, int? P
 /// </summary>
 public sealed partial class BounceProcessor(
     NewsletterDbContext db, SuppressionList suppressions, SubscriptionService subscriptions,
-    IOptions<BouncesOptions> options, TimeProvider time, ILogger<BounceProcessor> logger)
+    IOptions<BouncesOptions> options, TimeProvider time, NewsletterMetrics metrics, ILogger<BounceProcessor> logger)
 {
     public async Task<BounceResult> ProcessAsync(BounceReport report, CancellationToken cancellationToken)
     {
@@ -81,6 +82,7 @@ public sealed partial class BounceProcessor(
             db.ChangeTracker.Clear();
         }
         LogProcessed(logger, report.Source, report.Reading.Kind, result.Outcome, result.PublicationId, result.SubscriberId);
+        metrics.Bounced(report.Reading.Kind.ToString().ToLowerInvariant());
         return result;
     }
 

@@ -104,7 +104,7 @@ public sealed class DatabasePreparer(
     /// <summary>Whether the newest migration this build knows is applied. One read of the history table:
     /// EF's GetPendingMigrations first builds a model of that table, about a tenth of a command's start
     /// (docs/benchmarks.md, Start-up).</summary>
-    private async Task<bool> IsUpToDateAsync(CancellationToken cancellationToken)
+    internal async Task<bool> IsUpToDateAsync(CancellationToken cancellationToken)
     {
         if (db.Database.GetMigrations().LastOrDefault() is not { } newest)
         {

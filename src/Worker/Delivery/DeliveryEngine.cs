@@ -34,6 +34,7 @@ public sealed class DeliveryEngine(
     IOptions<EditionsOptions> editions,
     IOptions<HostOptions> hostOptions,
     TimeProvider time,
+    NewsletterMetrics metrics,
     ILogger<DeliveryEngine> logger)
 {
     private readonly DeliveryClaims _claims = new(InstanceId.New(), scopes, deliveryOptions.Value, time, logger);
@@ -67,6 +68,10 @@ public sealed class DeliveryEngine(
         }
 
         var edition = editions.Value.Get(publication.Edition);
+        // Every line of the run (its senders' too) carries the publication and edition as fields.
+        using var logScope = logger.BeginScope(new PublicationLogScope(publicationId, publication.Edition));
+        using var span = NewsletterMetrics.Tracing.StartActivity("send publication")?
+            .SetTag("newsletter.publication.id", publicationId).SetTag("newsletter.edition", publication.Edition);
         var schedule = new EditionSchedule(edition);
         PreparedEmail prepared;
         await using (var scope = scopes.CreateAsyncScope())
@@ -83,6 +88,12 @@ public sealed class DeliveryEngine(
         await using var sharedOutcomes = await OutcomeWriter.OpenSharedAsync(
             outcomesScope.ServiceProvider.GetRequiredService<NewsletterDbContext>(), o.OutcomeDurability, cancellationToken);
         var run = new SendRun(publication, edition, new EncodedEmail(prepared), new Throttle(o, time)) { SharedOutcomes = sharedOutcomes };
+        if (sharedOutcomes is not null)
+        {
+            sharedOutcomes.Counters = metrics.For(publication.Edition);
+        }
+        var ended = "stopped";
+        using var running = metrics.Running(run, () => ended);
         await using (var scope = scopes.CreateAsyncScope())
         {
             var outstanding = (await PublicationProgress.ReadAsync(
@@ -131,6 +142,7 @@ public sealed class DeliveryEngine(
             var final = (await PublicationProgress.ReadAsync(db, publicationId, CancellationToken.None)).WithRate(run.Rate)
                 with { SentByThisRun = run.SentThisRun };
             var status = await db.Publications.Where(p => p.Id == publicationId).Select(p => p.Status).FirstAsync(CancellationToken.None);
+            ended = PublicationControl.Name(status);
             progress?.Report(final);
             logger.LogInformation("Publication {PublicationId} ({Edition}) {Status}: {Progress}; this process sent {SentHere} in {Elapsed:0.0}s",
                 publicationId, publication.Edition, PublicationControl.Name(status), final, run.SentThisRun, run.Clock.Elapsed.TotalSeconds);
@@ -164,6 +176,7 @@ public sealed class DeliveryEngine(
             else
             {
                 outcomes = writer = await OutcomeWriter.OpenAsync(db, o.OutcomeDurability, stopping);
+                writer.Counters = metrics.For(run.Publication.Edition);
             }
             while (!stopping.IsCancellationRequested && !run.Stopped)
             {
@@ -187,7 +200,12 @@ public sealed class DeliveryEngine(
 
                 sender.Slot ??= await pacer.AcquireConnectionSlotAsync(stopping);
                 var changed = run.NextChange;
-                var batch = await _claims.ClaimAsync(db, run, run.NextClaimSize(), stopping);
+                List<DeliveryRecord> batch;
+                using (var claim = NewsletterMetrics.Tracing.StartActivity("claim"))
+                {
+                    batch = await _claims.ClaimAsync(db, run, run.NextClaimSize(), stopping);
+                    claim?.SetTag("newsletter.claimed", batch.Count);
+                }
                 run.Claimed(batch.Count);
                 if (batch.Count == 0)
                 {
@@ -206,6 +224,7 @@ public sealed class DeliveryEngine(
                 }
                 try
                 {
+                    using var sending = NewsletterMetrics.Tracing.StartActivity("send batch")?.SetTag("newsletter.sender", number);
                     await SendBatchAsync(db, outcomes, run, sender, batch, stopping, hardStop);
                 }
                 finally

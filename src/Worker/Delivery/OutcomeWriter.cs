@@ -138,7 +138,8 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     {
         if (_turn is null)
         {
-            return command.ExecuteAsync(id, lease, status, attempts, now, next, code, result);
+            var rows = command.ExecuteAsync(id, lease, status, attempts, now, next, code, result);
+            return Counters is null ? rows : CountAsync(rows, status);
         }
         // Shared (SQLite only): group commit. The outcome joins the queue; whoever holds the turn
         // writes everything queued in one transaction, so senders that finish together share one
@@ -163,7 +164,31 @@ internal sealed class OutcomeWriter : IAsyncDisposable
                 CommitGroup(group);
             }
         }
-        return outcome.Error is { } error ? Task.FromException<int>(error) : Task.FromResult(outcome.Rows);
+        if (outcome.Error is { } error)
+        {
+            return Task.FromException<int>(error);
+        }
+        Count(outcome.Rows, status);
+        return Task.FromResult(outcome.Rows);
+    }
+
+    /// <summary>Where the outcomes written are counted (the run's edition); null: not counted.</summary>
+    public EditionCounters? Counters { get; set; }
+
+    // Counted once stored, and only when the lease still held: the counts follow the table.
+    private async Task<int> CountAsync(Task<int> rows, DeliveryStatus status)
+    {
+        var n = await rows;
+        Count(n, status);
+        return n;
+    }
+
+    private void Count(int rows, DeliveryStatus status)
+    {
+        if (rows > 0)
+        {
+            Counters?.Recorded(status);
+        }
     }
 
     private readonly List<Outcome> _queue = [];

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
 using Newsletter.Worker.SignupEmails;
 
@@ -44,7 +45,7 @@ public static class ConfirmEndpoints
     }
 
     private static async Task<IResult> Confirm(
-        string token, HttpRequest request, SubscriptionService service, SubscriberLinks links,
+        string token, HttpRequest request, SubscriptionService service, SubscriberLinks links, NewsletterMetrics metrics,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
@@ -58,6 +59,10 @@ public static class ConfirmEndpoints
         if (view.State != ConfirmState.Confirmed)
         {
             return NotUsable(view.State, token, body.IsJson, name);
+        }
+        if (before.State == ConfirmState.Pending)
+        {
+            metrics.Confirmed();
         }
         if (body.IsJson)
         {

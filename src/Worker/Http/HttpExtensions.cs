@@ -9,7 +9,6 @@ public static class HttpExtensions
     public static IHostApplicationBuilder AddNewsletterHttp(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
-        builder.Services.AddHealthChecks();
         builder.Services.AddNewsletterRateLimits();
         builder.AddNewsletterReverseProxy();
         builder.AddNewsletterLifecycleMailer();
@@ -20,9 +19,6 @@ public static class HttpExtensions
     public static WebApplication MapNewsletterEndpoints(this WebApplication app)
     {
         app.UseNewsletterReverseProxy();
-        // Liveness answers before routing: it need not wait for the route table (the workspace's pages
-        // among it) to be built on the first request.
-        app.UseHealthChecks("/healthz");
         app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -3,6 +3,7 @@ using Newsletter.Subscribers;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Configuration;
+using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Editions;
 
 namespace Newsletter.Worker.Http;
@@ -31,7 +32,7 @@ public static class SubscribeEndpoints
             editions.Value, newsletter.Value, options.Value, crisis, 200);
 
     private static async Task<IResult> Subscribe(
-        HttpContext context, SubscriptionService service,
+        HttpContext context, SubscriptionService service, NewsletterMetrics metrics,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, IOptions<SubscriberOptions> options,
         CrisisLines crisis, CancellationToken cancellationToken)
     {
@@ -62,6 +63,7 @@ public static class SubscribeEndpoints
                 ? PublicAnswers.Validation(result.Errors, "The sign-up was not accepted")
                 : Form(new FormState(email, name, chosen, result.Errors, region), editions.Value, newsletter.Value, options.Value, crisis, 400);
         }
+        metrics.SignedUp();
         return Accepted(body.IsJson, email, newsletter.Value.Name);
     }
 

@@ -18,9 +18,11 @@ public sealed class PublishEditionJob(Publisher publisher, DeliverySignal signal
             ?? throw new JobExecutionException("the job has no edition");
         // The scheduled time, not the moment the job ran: a late fire still belongs to its slot.
         var slot = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
+        using var span = NewsletterMetrics.Tracing.StartActivity("publish")?.SetTag("newsletter.edition", edition);
         try
         {
             var result = await publisher.PublishSlotAsync(edition, slot, PublicationKind.Scheduled, cancellationToken);
+            span?.SetTag("newsletter.publication.id", result.Publication?.Id).SetTag("newsletter.publish.outcome", result.Outcome.ToString());
             if (result.Outcome == PublishOutcome.Published)
             {
                 signal.Notify();
