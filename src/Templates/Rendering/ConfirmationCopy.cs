@@ -78,6 +78,12 @@ public static class ConfirmationCopy
         lines.AddRange(EmailMarkdown.Wrap(Closing(email), EmailMarkdown.TextWidth));
         lines.Add("");
         lines.Add("-- ");
+        if (!string.IsNullOrWhiteSpace(email.Brand.CrisisResources))
+        {
+            // Every email ends with where to find help, the sign-up emails too.
+            lines.AddRange(EmailMarkdown.Wrap(OneLine(email.Brand.CrisisResources), EmailMarkdown.TextWidth));
+            lines.Add("");
+        }
         lines.AddRange(TemplateText.Lines(email.Brand.PostalAddress));
         return string.Join('\n', lines) + "\n";
     }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Text;
@@ -220,10 +221,14 @@ public sealed partial class LifecycleMailer(
     {
         var editionsOptions = editions.Value;
         var n = newsletter.Value;
+        // The reader's own crisis line when they chose a region at sign-up, as in every edition they will get.
+        var region = await services.GetRequiredService<NewsletterDbContext>().Subscribers.AsNoTracking()
+            .Where(s => s.Id == email.SubscriberId).Select(s => s.CrisisRegion).FirstOrDefaultAsync(cancellationToken);
         var brand = new NewsletterBrand
         {
             Name = n.Name, PublicBaseUrl = n.BaseUrl, SignOff = n.SignOff, Disclaimer = n.Disclaimer,
-            CrisisResources = n.CrisisResources, PostalAddress = n.PostalAddress, Language = n.Language,
+            CrisisResources = services.GetRequiredService<CrisisLines>().LineFor(region) ?? n.CrisisResources,
+            PostalAddress = n.PostalAddress, Language = n.Language,
         };
         RenderedEmail rendered;
         if (email.Kind == LifecycleEmailKind.Welcome)
