@@ -1,5 +1,4 @@
 using Newsletter.Templates.Models;
-using RazorLight;
 using RazorLight.Compilation;
 using RazorLight.Generation;
 

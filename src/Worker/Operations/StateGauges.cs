@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Diagnostics.Metrics;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker.Data;

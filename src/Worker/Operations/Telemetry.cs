@@ -2,7 +2,6 @@ using Newsletter.Worker.Delivery;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Newsletter.Worker.Operations;
 

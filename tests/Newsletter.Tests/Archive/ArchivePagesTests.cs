@@ -4,7 +4,6 @@ using System.Xml.Linq;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Data;
 using Newsletter.Worker.Editions;
 
 namespace Newsletter.Tests.Archive;

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
-using Newsletter.Tests.Infrastructure;
 using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Delivery;

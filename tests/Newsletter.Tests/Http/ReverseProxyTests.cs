@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.Model;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Http;
 
 namespace Newsletter.Tests.Http;
 

@@ -8,7 +8,6 @@ using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Data;
-using Newsletter.Worker.Delivery;
 
 namespace Newsletter.Tests.Operations;
 

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Tests.Cli;
 using Newsletter.Tests.Infrastructure;
-using Newsletter.Worker.Data;
 using Newsletter.Worker.Publishing;
 
 namespace Newsletter.Tests.Operations;
