@@ -145,7 +145,7 @@ public sealed partial class BounceProcessor(
                 ? BounceOutcome.Suppressed : BounceOutcome.Counted,
         };
         var reason = outcome == BounceOutcome.Suppressed && reading.Kind == BounceKind.Soft
-            ? $"{reading.Reason}; the {options.Value.SoftBounceLimit}th soft bounce within {options.Value.SoftBounceWindow.TotalDays:0} days, so suppressed"
+            ? $"{reading.Reason}; {options.Value.SoftBounceLimit} soft bounces within {options.Value.SoftBounceWindow.TotalDays:0} days, so suppressed"
             : reading.Reason;
         return (reader, Result(outcome, reason, publicationId, reader.Id));
     }

@@ -95,6 +95,7 @@ public sealed class BounceProcessingTests
 
         Assert.Contains("suppressed", third.Out, StringComparison.Ordinal);
         Assert.Equal(SuppressionReason.SoftBounces, await SuppressedAsync(world, "kim@example.org"));
+        Assert.EndsWith("; 3 soft bounces within 14 days, so suppressed", (await BouncesAsync(world))[^1].Reason, StringComparison.Ordinal);
         Assert.Equal([BounceOutcome.Counted, BounceOutcome.Counted, BounceOutcome.Counted, BounceOutcome.Suppressed],
             (await BouncesAsync(world)).Select(b => b.Outcome));
     }
