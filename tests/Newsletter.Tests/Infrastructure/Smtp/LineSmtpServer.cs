@@ -107,9 +107,9 @@ public sealed class LineSmtpServer : IAsyncDisposable
                 _sessions.Add(ServeAsync(socket, Interlocked.Increment(ref _connections)));
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            // Stopped.
+            // Stopped; a listener stopped between two accepts says "not listening" instead.
         }
     }
 
