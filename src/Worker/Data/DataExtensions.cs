@@ -23,18 +23,23 @@ public static class DataExtensions
             .ValidateOnStart();
         services.AddDbContext<SqliteNewsletterDbContext>((sp, o) => o.UseSqlite(
             ResolveSqliteConnectionString(ConnectionString(sp) ?? DefaultSqliteConnectionString)));
-        services.AddDbContext<SqlServerNewsletterDbContext>((sp, o) => o.UseSqlServer(
-            ConnectionString(sp) is { Length: > 0 } connectionString
-                ? connectionString
-                : throw new OptionsValidationException(ConnectionStringName, typeof(DatabaseOptions),
-                    [$"ConnectionStrings:{ConnectionStringName} is required when Database:Provider is SqlServer."])));
-        services.AddScoped<NewsletterDbContext>(sp =>
-            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.SqlServer
-                ? sp.GetRequiredService<SqlServerNewsletterDbContext>()
-                : sp.GetRequiredService<SqliteNewsletterDbContext>());
+        services.AddDbContext<SqlServerNewsletterDbContext>((sp, o) => o.UseSqlServer(RequiredConnectionString(sp, "SqlServer")));
+        services.AddDbContext<PostgreSqlNewsletterDbContext>((sp, o) => o.UseNpgsql(RequiredConnectionString(sp, "PostgreSql")));
+        services.AddScoped<NewsletterDbContext>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider switch
+        {
+            DatabaseProvider.SqlServer => sp.GetRequiredService<SqlServerNewsletterDbContext>(),
+            DatabaseProvider.PostgreSql => sp.GetRequiredService<PostgreSqlNewsletterDbContext>(),
+            _ => sp.GetRequiredService<SqliteNewsletterDbContext>(),
+        });
         services.AddScoped<DatabasePreparer>();
         return builder;
     }
+
+    private static string RequiredConnectionString(IServiceProvider services, string provider) =>
+        ConnectionString(services) is { Length: > 0 } connectionString
+            ? connectionString
+            : throw new OptionsValidationException(ConnectionStringName, typeof(DatabaseOptions),
+                [$"ConnectionStrings:{ConnectionStringName} is required when Database:Provider is {provider}."]);
 
     /// <summary>The configured connection string, as the DbContext registration reads it.</summary>
     internal static string? ConnectionString(IServiceProvider services) =>
@@ -85,7 +90,9 @@ public sealed class DatabasePreparer(
         }
         else
         {
-            logger.LogInformation("Database: SQL Server {DataSource}", db.Database.GetDbConnection().DataSource);
+            var connection = db.Database.GetDbConnection();
+            logger.LogInformation("Database: {Provider} {DataSource}, database {Database}",
+                db.Database.IsNpgsql() ? "PostgreSQL" : "SQL Server", connection.DataSource, connection.Database);
         }
 
         // MigrateAsync on an up-to-date database still takes the migration lock and compares the model
@@ -114,7 +121,8 @@ public sealed class DatabasePreparer(
         try
         {
             await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = "SELECT MAX(MigrationId) FROM __EFMigrationsHistory";
+            // Quoted: PostgreSQL folds unquoted names to lower case; the others accept the quotes.
+            command.CommandText = "SELECT MAX(\"MigrationId\") FROM \"__EFMigrationsHistory\"";
             return await command.ExecuteScalarAsync(cancellationToken) is string applied
                    && string.CompareOrdinal(applied, newest) >= 0;
         }
@@ -143,4 +151,11 @@ public sealed class SqlServerDesignTimeFactory : IDesignTimeDbContextFactory<Sql
     public SqlServerNewsletterDbContext CreateDbContext(string[] args) => new(
         new DbContextOptionsBuilder<SqlServerNewsletterDbContext>()
             .UseSqlServer("Server=localhost;Database=Newsletter;Integrated Security=true;TrustServerCertificate=true").Options);
+}
+
+public sealed class PostgreSqlDesignTimeFactory : IDesignTimeDbContextFactory<PostgreSqlNewsletterDbContext>
+{
+    public PostgreSqlNewsletterDbContext CreateDbContext(string[] args) => new(
+        new DbContextOptionsBuilder<PostgreSqlNewsletterDbContext>()
+            .UseNpgsql("Host=localhost;Database=newsletter;Username=newsletter").Options);
 }

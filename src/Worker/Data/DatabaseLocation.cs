@@ -5,10 +5,10 @@ namespace Newsletter.Worker.Data;
 /// <summary>Where the configured database is, known before it is opened.</summary>
 public static class DatabaseLocation
 {
-    /// <summary>The SQLite file's full path; null for SQL Server or an in-memory database.</summary>
+    /// <summary>The SQLite file's full path; null for a server database or an in-memory one.</summary>
     public static string? SqliteFile(IServiceProvider services)
     {
-        if (services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.SqlServer)
+        if (services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider != DatabaseProvider.Sqlite)
         {
             return null;
         }

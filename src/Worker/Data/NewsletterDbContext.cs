@@ -7,7 +7,8 @@ namespace Newsletter.Worker.Data;
 /// <summary>
 /// The one database: the Subscribers module's entities (applied from its configurations) beside
 /// the host's issues, publications and deliveries. Each provider has a subclass so that each keeps
-/// its own migration history (see <see cref="SqliteNewsletterDbContext"/>, <see cref="SqlServerNewsletterDbContext"/>).
+/// its own migration history (see <see cref="SqliteNewsletterDbContext"/>, <see cref="SqlServerNewsletterDbContext"/>,
+/// <see cref="PostgreSqlNewsletterDbContext"/>).
 /// </summary>
 public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(options)
 {
@@ -136,4 +137,8 @@ public sealed class SqliteNewsletterDbContext(DbContextOptions<SqliteNewsletterD
 
 /// <summary>The production store. Migrations in Data/Migrations/SqlServer.</summary>
 public sealed class SqlServerNewsletterDbContext(DbContextOptions<SqlServerNewsletterDbContext> options)
+    : NewsletterDbContext(options);
+
+/// <summary>The server database for several instances. Migrations in Data/Migrations/PostgreSql.</summary>
+public sealed class PostgreSqlNewsletterDbContext(DbContextOptions<PostgreSqlNewsletterDbContext> options)
     : NewsletterDbContext(options);

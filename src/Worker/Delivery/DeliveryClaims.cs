@@ -26,20 +26,15 @@ internal sealed class DeliveryClaims(
             for (var attempt = 0; attempt < 5; attempt++)
             {
                 var now = time.GetUtcNow().UtcDateTime;
-                // Two index range reads (publication, status, next attempt), never a scan of the list.
-                var candidates = await db.Deliveries
-                    .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
-                    .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Select(d => d.Id).Take(count)
-                    .ToListAsync(cancellationToken);
+                // On a server database the candidates are locked as they are read (ClaimSql) and the
+                // rows other instances are claiming are passed over, so several instances claim apart.
+                await using var transaction = db.Database.IsSqlite() ? null : await db.Database.BeginTransactionAsync(cancellationToken);
+                var candidates = await ClaimSql.DueAsync(db, publicationId, now, count, cancellationToken);
                 if (candidates.Count < count)
                 {
                     // An expired claim the server had already accepted is filed as sent, not taken.
                     await OutcomeWriter.SettleAbandonedAsync(db, publicationId, now, cancellationToken);
-                    candidates.AddRange(await db.Deliveries
-                        .Where(d => d.PublicationId == publicationId && d.Status == DeliveryStatus.Claimed && d.LeaseExpiresAt < now
-                            && d.CompletedAt == null)
-                        .OrderBy(d => d.Id).Select(d => d.Id).Take(count - candidates.Count)
-                        .ToListAsync(cancellationToken));
+                    candidates.AddRange(await ClaimSql.ExpiredAsync(db, publicationId, now, count - candidates.Count, cancellationToken));
                 }
                 if (candidates.Count == 0)
                 {
@@ -63,6 +58,10 @@ internal sealed class DeliveryClaims(
                         .SetProperty(d => d.Status, DeliveryStatus.Claimed)
                         .SetProperty(d => d.LeaseOwner, lease)
                         .SetProperty(d => d.LeaseExpiresAt, expires), CancellationToken.None);
+                if (transaction is not null)
+                {
+                    await transaction.CommitAsync(CancellationToken.None);
+                }
                 if (claimed > 0)
                 {
                     return await db.Deliveries.AsNoTracking()

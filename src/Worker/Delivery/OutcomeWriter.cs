@@ -67,7 +67,7 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     /// <summary>
     /// On SQLite, one writer for all the senders of a run, on its own connection (of
     /// <paramref name="db"/>, which the caller keeps for the run); elsewhere null, and each sender
-    /// opens its own (SQL Server takes writes in parallel).
+    /// opens its own (the server databases take writes in parallel).
     /// </summary>
     public static async Task<OutcomeWriter?> OpenSharedAsync(
         NewsletterDbContext db, OutcomeDurability durability, CancellationToken cancellationToken) =>
@@ -84,9 +84,11 @@ internal sealed class OutcomeWriter : IAsyncDisposable
     {
         await OpenConnectionAsync(db, durability, cancellationToken);
         var connection = db.Database.GetDbConnection();
-        var accept = new Prepared(connection, AcceptSql, withNext: false);
-        var finish = new Prepared(connection, FinishSql, withNext: false);
-        var retry = new Prepared(connection, RetrySql, withNext: true);
+        // Npgsql reads DateTime2 as a time without zone and refuses a UTC value for it; its DateTime is timestamptz.
+        var time = db.Database.IsNpgsql() ? DbType.DateTime : DbType.DateTime2;
+        var accept = new Prepared(connection, AcceptSql, withNext: false, time);
+        var finish = new Prepared(connection, FinishSql, withNext: false, time);
+        var retry = new Prepared(connection, RetrySql, withNext: true, time);
         await accept.Command.PrepareAsync(cancellationToken);
         await finish.Command.PrepareAsync(cancellationToken);
         await retry.Command.PrepareAsync(cancellationToken);
@@ -282,14 +284,14 @@ internal sealed class OutcomeWriter : IAsyncDisposable
         private readonly DbParameter _status, _attempts, _now, _code, _result, _id, _lease;
         private readonly DbParameter? _next;
 
-        public Prepared(DbConnection connection, string sql, bool withNext)
+        public Prepared(DbConnection connection, string sql, bool withNext, DbType time)
         {
             Command = connection.CreateCommand();
             Command.CommandText = sql;
             _status = Add("@status", DbType.Int32);
             _attempts = Add("@attempts", DbType.Int32);
-            _now = Add("@now", DbType.DateTime2);
-            _next = withNext ? Add("@next", DbType.DateTime2) : null;
+            _now = Add("@now", time);
+            _next = withNext ? Add("@next", time) : null;
             _code = Add("@code", DbType.Int32);
             _result = Add("@result", DbType.String, MaxResultLength);
             _id = Add("@id", DbType.Int64);

@@ -6,14 +6,17 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Tests.Data;
 
-/// <summary>The SQL Server model builds and its scripts generate without a server; both providers'
-/// migrations are current.</summary>
+/// <summary>The server models build and their scripts generate without a server; every provider's
+/// migrations and compiled model are current.</summary>
 public sealed class DatabaseModelTests
 {
     private const string SqlServerConnection = "Server=localhost;Database=x;Trusted_Connection=true;TrustServerCertificate=true";
 
     private static SqlServerNewsletterDbContext SqlServer() => new(
         new DbContextOptionsBuilder<SqlServerNewsletterDbContext>().UseSqlServer(SqlServerConnection).Options);
+
+    private static PostgreSqlNewsletterDbContext PostgreSql() => new(
+        new DbContextOptionsBuilder<PostgreSqlNewsletterDbContext>().UseNpgsql("Host=localhost;Database=x;Username=x").Options);
 
     private static SqliteNewsletterDbContext Sqlite() => new(
         new DbContextOptionsBuilder<SqliteNewsletterDbContext>().UseSqlite("Data Source=model-only.db").Options);
@@ -93,17 +96,48 @@ public sealed class DatabaseModelTests
     }
 
     [Fact]
+    public void The_PostgreSQL_migrations_are_current_with_the_model()
+    {
+        using var context = PostgreSql();
+
+        Assert.False(context.Database.HasPendingModelChanges(), "the PostgreSQL model has changes without a migration (README, 'Changing the schema')");
+    }
+
+    [Fact]
+    public void The_PostgreSQL_compiled_model_is_current_with_the_model()
+    {
+        using var context = PostgreSql();
+
+        AssertCompiledModelIsCurrent(context, typeof(Worker.Data.CompiledModels.PostgreSql.PostgreSqlNewsletterDbContextModel));
+    }
+
+    [Fact]
+    public void The_PostgreSQL_create_script_has_the_one_publication_per_slot_index()
+    {
+        using var context = PostgreSql();
+
+        var script = context.Database.GenerateCreateScript();
+
+        Assert.Contains("CREATE UNIQUE INDEX \"IX_Publications_Edition_SlotUtc\" ON \"Publications\" (\"Edition\", \"SlotUtc\")", script, StringComparison.Ordinal);
+        Assert.Contains("timestamp with time zone", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Each_provider_keeps_its_own_migration_history()
     {
         using var sqlServer = SqlServer();
         using var sqlite = Sqlite();
+        using var postgreSql = PostgreSql();
 
         var sqlServerMigrations = sqlServer.GetService<IMigrationsAssembly>().Migrations.Values.ToList();
         var sqliteMigrations = sqlite.GetService<IMigrationsAssembly>().Migrations.Values.ToList();
+        var postgreSqlMigrations = postgreSql.GetService<IMigrationsAssembly>().Migrations.Values.ToList();
 
         Assert.NotEmpty(sqlServerMigrations);
         Assert.NotEmpty(sqliteMigrations);
         Assert.All(sqlServerMigrations, m => Assert.EndsWith(".SqlServer", m.Namespace, StringComparison.Ordinal));
         Assert.All(sqliteMigrations, m => Assert.EndsWith(".Sqlite", m.Namespace, StringComparison.Ordinal));
+        Assert.NotEmpty(postgreSqlMigrations);
+        Assert.All(postgreSqlMigrations, m => Assert.EndsWith(".PostgreSql", m.Namespace, StringComparison.Ordinal));
     }
 }

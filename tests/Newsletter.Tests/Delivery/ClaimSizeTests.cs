@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Worker.Data;
@@ -5,19 +6,19 @@ using Newsletter.Worker.Data;
 namespace Newsletter.Tests.Delivery;
 
 /// <summary>How big the claims of a send are, read from the rows each claim statement took.</summary>
-public sealed class ClaimSizeTests
+public class ClaimSizeTests
 {
     // Guards the end of a send: claims shrink with what is left, so no sender is still working
     // through a full claim while the others have nothing (the tail that made short sends slow).
     // One connection, 400 readers: the first claim is a quarter of the list (100), each later one
     // a quarter of what is left, never below 20, and everyone is mailed once.
-    [Fact]
+    [DatabaseFact]
     public async Task Claims_shrink_towards_the_end_of_a_send_and_everyone_is_mailed_once()
     {
         var claims = new ClaimLog();
         await using var world = await DeliveryWorld.StartAsync(
             configure: app => app.Set("Delivery:Connections", "1"),
-            services: s => s.ConfigureDbContext<SqliteNewsletterDbContext>(o => o.AddInterceptors(claims)));
+            services: s => s.ConfigureNewsletterDb(o => o.AddInterceptors(claims)));
         await world.AddSubscribersAsync(400);
         var publicationId = await world.PublishAsync();
 

@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using Microsoft.Extensions.Logging;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
@@ -6,9 +7,9 @@ using Newsletter.Worker.Data;
 namespace Newsletter.Tests.Delivery;
 
 /// <summary>Broken connections and a server that goes away: nobody is skipped, duplicates stay within the bound.</summary>
-public sealed class ConnectionFaultTests
+public class ConnectionFaultTests
 {
-    [Fact]
+    [DatabaseFact]
     public async Task When_the_server_drops_a_connection_between_messages_the_sender_reconnects_and_everyone_gets_exactly_one_message()
     {
         await using var world = await DeliveryWorld.StartAsync(new SmtpScript { DropConnectionAfterMessages = 7, DropPoint = DropPoint.AfterReply });
@@ -23,7 +24,7 @@ public sealed class ConnectionFaultTests
         Assert.True(world.Smtp.ConnectionCount > 4, "a new connection replaced the dropped one");
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task When_the_connection_drops_before_the_servers_reply_the_message_is_retried_and_is_the_only_possible_duplicate()
     {
         await using var world = await DeliveryWorld.StartAsync(new SmtpScript { DropConnectionAfterMessages = 5, DropPoint = DropPoint.BeforeReply });
@@ -40,7 +41,7 @@ public sealed class ConnectionFaultTests
         Assert.All(await world.DeliveriesAsync(publicationId), d => Assert.Equal(DeliveryStatus.Sent, d.Status));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task When_the_server_is_down_at_the_start_the_send_waits_and_completes_once_it_is_back()
     {
         await using var world = await DeliveryWorld.StartAsync();
@@ -61,7 +62,7 @@ public sealed class ConnectionFaultTests
         Assert.True((await world.PublicationAsync(publicationId)).ErrorCount > 0, "refused connections count as errors");
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task When_the_server_dies_mid_send_and_comes_back_everyone_gets_the_issue_with_at_most_one_duplicate_per_connection()
     {
         await using var world = await DeliveryWorld.StartAsync(configure: app => app.Set("Delivery:MessagesPerSecond", "40"));

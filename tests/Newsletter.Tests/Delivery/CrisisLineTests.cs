@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
@@ -13,12 +14,12 @@ namespace Newsletter.Tests.Delivery;
 /// Each reader's copy ends with their own region's crisis line, filled in at personalisation time:
 /// the issue is rendered once per send whatever the regions, and both ways of encoding the bodies carry it.
 /// </summary>
-public sealed partial class CrisisLineTests
+public partial class CrisisLineTests
 {
     private const string UkLine = "If you are struggling or thinking about ending your life, Samaritans are there day and night on 116 123";
     private const string AuLine = "Lifeline is there on 13 11 14";
 
-    [Fact]
+    [DatabaseFact]
     public async Task Readers_in_different_regions_get_their_own_line_in_the_same_send_of_one_render()
     {
         var renderer = new CountingRenderer(DeliveryWorld.SharedRenderer);
@@ -50,7 +51,7 @@ public sealed partial class CrisisLineTests
         Assert.Single(byReader.Values.Select(m => Shape(Unwrapped(m.TextBody!))).Distinct());
     }
 
-    [Theory]
+    [DatabaseTheory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Both_ways_of_encoding_carry_the_line_html_encoded_in_the_html_part(bool preEncoded)
@@ -70,7 +71,7 @@ public sealed partial class CrisisLineTests
         Assert.DoesNotContain("988", parsed.TextBody, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Without_a_line_of_their_own_a_copy_carries_the_general_one()
     {
         var prepared = await MessageKit.PrepareAsync(MessageKit.Sample("weekly-fact"));

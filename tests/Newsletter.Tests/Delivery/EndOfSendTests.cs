@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ namespace Newsletter.Tests.Delivery;
 
 /// <summary>How a send ends: a sender that found nothing to claim while another still held the
 /// last claim must not sleep out its wait once that claim is done.</summary>
-public sealed class EndOfSendTests
+public class EndOfSendTests
 {
     // Guards the end-of-send wake-up. Sender A finds nothing left to claim while sender B still holds
     // the last reader, and asks when to look again (B's lease: a wait of up to 2 s). Here B sends
@@ -18,7 +19,7 @@ public sealed class EndOfSendTests
     // empty claim and its wait. A must still see the change and finish at once. The clock is
     // frozen, so a sender that missed it would wait for ever (the run times out) rather than for
     // 2 s. Before the fix, the signal was only taken at the start of the wait, after B had sent it.
-    [Fact]
+    [DatabaseFact]
     public async Task A_sender_that_found_nothing_while_another_finished_the_send_ends_with_it()
     {
         const int readers = 12;
@@ -41,7 +42,7 @@ public sealed class EndOfSendTests
             services: s =>
             {
                 s.AddSingleton<TimeProvider>(frozen);
-                s.ConfigureDbContext<SqliteNewsletterDbContext>(o => o.AddInterceptors(probe));
+                s.ConfigureNewsletterDb(o => o.AddInterceptors(probe));
             });
         probe.ReleaseWhen = () => world.Smtp.OpenConnections <= 1;
         await world.AddSubscribersAsync(readers);
@@ -71,7 +72,8 @@ public sealed class EndOfSendTests
         public override async ValueTask<DbDataReader> ReaderExecutedAsync(
             DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
         {
-            if (command.CommandText.Contains("MIN(\"d\".\"LeaseExpiresAt\")", StringComparison.Ordinal)
+            // Spelt MIN("d"."LeaseExpiresAt") on SQLite, min(d."LeaseExpiresAt") on PostgreSQL.
+            if (command.CommandText.Replace("\"", "", StringComparison.Ordinal).Contains("MIN(d.LeaseExpiresAt)", StringComparison.OrdinalIgnoreCase)
                 && Interlocked.Increment(ref _seen) == 1)
             {
                 // The query has run: in WAL mode its reader keeps the database as it was then (the

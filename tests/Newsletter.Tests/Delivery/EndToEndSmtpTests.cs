@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using System.Globalization;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
@@ -14,11 +15,11 @@ namespace Newsletter.Tests.Delivery;
 /// loopback server, then the unsubscribe link in the message used through the real web app, and
 /// the next issue skipping whoever left.
 /// </summary>
-public sealed class EndToEndSmtpTests
+public class EndToEndSmtpTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    [Fact]
+    [DatabaseFact]
     public async Task An_issue_sent_now_reaches_each_confirmed_subscriber_once_and_the_unsubscribe_link_works()
     {
         await using var smtp = await TestSmtpServer.StartAsync();
@@ -142,7 +143,7 @@ public sealed class EndToEndSmtpTests
         Assert.Equal(4, smtp.Messages.Count);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task With_the_default_transport_send_now_writes_one_parseable_eml_per_recipient_to_the_pickup_folder()
     {
         await using var app = TestApp.Create();
@@ -172,7 +173,7 @@ public sealed class EndToEndSmtpTests
         Assert.Equal(Newsletter.Worker.Data.IssueStatus.Published, (await db.Issues.SingleAsync()).Status);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Send_now_has_written_all_its_progress_when_it_returns()
     {
         await using var app = TestApp.Create();

@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using MimeKit;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Delivery;
@@ -9,9 +10,9 @@ namespace Newsletter.Tests.Delivery;
 /// encoding when off, and the two give the same message. If a MimeKit update stopped writing the
 /// pre-encoded bytes as they are, or encoded differently, these fail.
 /// </summary>
-public sealed class PreEncodeSwitchTests
+public class PreEncodeSwitchTests
 {
-    [Theory]
+    [DatabaseTheory]
     [MemberData(nameof(MessageStructureTests.Editions), MemberType = typeof(MessageStructureTests))]
     public async Task The_pre_encoded_path_is_taken_and_decodes_to_the_bytes_of_mimekits_own_encoding(string edition)
     {
@@ -40,7 +41,7 @@ public sealed class PreEncodeSwitchTests
         Assert.Equal(Parts(MessageKit.Parse(MessageKit.Serialize(plain))).Select(p => (Headers(p), EndingWithLineEnd(Decoded(p), "\r\n"))), fastParts);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task With_pre_encoding_off_a_send_delivers_the_same_bodies()
     {
         var on = await SendAsync(preEncode: true);

@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using System.Text.RegularExpressions;
 using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
@@ -10,14 +11,14 @@ namespace Newsletter.Tests.Delivery;
 /// mid-send and another finishing the job; two sharing a send.
 /// </summary>
 [Collection(nameof(ProcessTests))]
-public sealed partial class ProcessTests
+public partial class ProcessTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     // The test's host has already migrated the file; children start quicker without checking again.
     private static readonly (string, string) MigratedAlready = ("Database__MigrateOnStart", "false");
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_sender_killed_mid_send_leaves_nobody_out_once_a_second_one_runs_and_duplicates_stay_within_one_per_connection()
     {
         const int recipients = 200;
@@ -48,7 +49,7 @@ public sealed partial class ProcessTests
         Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Two_processes_sharing_one_send_on_one_SQLite_file_mail_everyone_exactly_once()
     {
         const int recipients = 300;
@@ -81,7 +82,7 @@ public sealed partial class ProcessTests
         Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_sender_stopped_with_SIGTERM_records_the_message_in_flight_and_exits_1_saying_how_to_carry_on()
     {
         const int recipients = 50;

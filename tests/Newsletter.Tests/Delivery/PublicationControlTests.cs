@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,12 +11,12 @@ using Newsletter.Worker.Delivery;
 namespace Newsletter.Tests.Delivery;
 
 /// <summary>Pause, resume, cancel, the error budget, stale slots, send-time checks and graceful shutdown.</summary>
-public sealed class PublicationControlTests
+public class PublicationControlTests
 {
     /// <summary>Slow enough that a test can act while the send is under way.</summary>
     private static void Slow(Newsletter.Tests.Infrastructure.TestApp app) => app.Set("Delivery:MessagesPerSecond", "60");
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_paused_send_stops_with_nothing_claimed_and_resuming_it_delivers_the_rest_exactly_once()
     {
         await using var world = await DeliveryWorld.StartAsync(configure: Slow);
@@ -46,7 +47,7 @@ public sealed class PublicationControlTests
         Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_cancelled_send_stops_and_marks_everyone_not_yet_mailed_as_cancelled()
     {
         await using var world = await DeliveryWorld.StartAsync(configure: Slow);
@@ -72,7 +73,7 @@ public sealed class PublicationControlTests
         Assert.Equal(final.Sent, world.Smtp.Messages.Count);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Errors_past_the_budget_pause_the_publication_and_the_log_and_note_say_why()
     {
         await using var world = await DeliveryWorld.StartAsync(
@@ -92,7 +93,7 @@ public sealed class PublicationControlTests
         Assert.Contains("paused after", (await world.App.RunCliOkAsync("publications", "show", $"{publicationId}")).Out);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_publication_older_than_the_editions_maximum_age_stops_as_stale_and_mails_nobody()
     {
         await using var world = await DeliveryWorld.StartAsync();
@@ -112,7 +113,7 @@ public sealed class PublicationControlTests
         Assert.Contains("stale", (await world.App.RunCliOkAsync("publications", "list")).Out);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_paused_publication_that_goes_stale_is_stopped_by_the_services_sweep()
     {
         await using var world = await DeliveryWorld.StartAsync();
@@ -130,7 +131,7 @@ public sealed class PublicationControlTests
         Assert.All(await world.DeliveriesAsync(publicationId), d => Assert.Equal(DeliveryStatus.Expired, d.Status));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Someone_who_unsubscribes_or_is_suppressed_after_the_snapshot_is_skipped_at_send_time_and_recorded_as_skipped()
     {
         await using var world = await DeliveryWorld.StartAsync();
@@ -161,7 +162,7 @@ public sealed class PublicationControlTests
         Assert.All(deliveries.Where(d => d.SubscriberId is 2 or 5), d => Assert.Equal(DeliveryStatus.Skipped, d.Status));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task On_shutdown_messages_in_flight_are_finished_and_recorded_and_other_claims_are_released()
     {
         await using var world = await DeliveryWorld.StartAsync(configure: Slow);
@@ -186,13 +187,13 @@ public sealed class PublicationControlTests
         Assert.Equal(60, world.ReceivedCounts().Count);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_stop_between_claiming_a_batch_and_reading_it_back_still_hands_the_batch_back()
     {
         using var shutdown = new CancellationTokenSource();
         var stopAfterClaim = new StopAfterFirstClaim(shutdown);
         await using var world = await DeliveryWorld.StartAsync(
-            services: s => s.ConfigureDbContext<SqliteNewsletterDbContext>(o => o.AddInterceptors(stopAfterClaim)));
+            services: s => s.ConfigureNewsletterDb(o => o.AddInterceptors(stopAfterClaim)));
         await world.AddSubscribersAsync(20);
         var publicationId = await world.PublishAsync();
 
@@ -217,7 +218,7 @@ public sealed class PublicationControlTests
     // reply is on the row, which is still claimed): that reader counts as sent at once, is filed as
     // sent when the dead sender's lease has run out, and is never handed to a server again; the
     // dead sender's other claims (never handed over) are sent once.
-    [Fact]
+    [DatabaseFact]
     public async Task A_message_accepted_before_its_sender_died_counts_as_sent_and_is_never_mailed_again()
     {
         await using var world = await DeliveryWorld.StartAsync();
@@ -246,7 +247,7 @@ public sealed class PublicationControlTests
 
     // Guards cancel against the same state: what the server accepted was sent, whatever happened to
     // the publication afterwards; only the readers never handed over are marked cancelled.
-    [Fact]
+    [DatabaseFact]
     public async Task Cancelling_files_a_message_accepted_before_its_sender_died_as_sent_not_cancelled()
     {
         await using var world = await DeliveryWorld.StartAsync();

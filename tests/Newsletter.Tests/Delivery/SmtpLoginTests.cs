@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Newsletter.Tests.Infrastructure;
@@ -8,7 +9,7 @@ namespace Newsletter.Tests.Delivery;
 
 /// <summary>The SMTP password never crosses the network unencrypted unless the operator says it may: a server
 /// that offers no STARTTLS (or one an attacker stripped it from) gets no AUTH.</summary>
-public sealed class SmtpLoginTests
+public class SmtpLoginTests
 {
     private static SmtpTransport Transport(int port, bool allowPlainText) => new(Options.Create(new SmtpOptions
     {
@@ -16,7 +17,7 @@ public sealed class SmtpLoginTests
         AllowPlainTextLogin = allowPlainText,
     }), NullLogger<SmtpTransport>.Instance);
 
-    [Fact]
+    [DatabaseFact]
     public async Task Without_TLS_the_password_is_not_sent_and_the_session_is_refused_saying_why()
     {
         await using var server = LineSmtpServer.Start(auth: true);
@@ -29,7 +30,7 @@ public sealed class SmtpLoginTests
         Assert.DoesNotContain(server.Commands, c => c.Line.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task With_plain_text_login_allowed_the_session_authenticates()
     {
         await using var server = LineSmtpServer.Start(auth: true);
@@ -39,7 +40,7 @@ public sealed class SmtpLoginTests
         Assert.Contains(server.Commands, c => c.Line.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Security_None_with_a_user_name_stops_the_start_in_one_line_unless_plain_text_login_is_allowed()
     {
         await using var app = TestApp.Create();

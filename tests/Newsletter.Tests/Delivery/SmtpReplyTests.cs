@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure.Databases;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Newsletter.Tests.Infrastructure.Smtp;
@@ -6,9 +7,9 @@ using Newsletter.Worker.Data;
 namespace Newsletter.Tests.Delivery;
 
 /// <summary>What the engine does with each kind of SMTP reply, against a real server over loopback.</summary>
-public sealed class SmtpReplyTests
+public class SmtpReplyTests
 {
-    [Fact]
+    [DatabaseFact]
     public async Task Recipients_refused_with_4xx_at_first_are_retried_and_every_recipient_gets_exactly_one_message()
     {
         var busy = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { DeliveryWorld.Email(2), DeliveryWorld.Email(5), DeliveryWorld.Email(9) };
@@ -29,7 +30,7 @@ public sealed class SmtpReplyTests
         Assert.All(deliveries, d => Assert.NotNull(d.CompletedAt));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_5_1_1_reply_fails_the_delivery_suppresses_the_address_and_it_is_never_tried_again()
     {
         var gone = DeliveryWorld.Email(3);
@@ -58,7 +59,7 @@ public sealed class SmtpReplyTests
         Assert.Equal(1, world.Smtp.RcptAttempts(gone));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_stored_address_that_is_not_one_mailbox_fails_that_delivery_only_and_the_send_goes_on()
     {
         await using var world = await DeliveryWorld.StartAsync();
@@ -82,7 +83,7 @@ public sealed class SmtpReplyTests
         Assert.Equal(PublicationStatus.Completed, (await world.PublicationAsync(publicationId)).Status);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task Throttling_replies_4_7_x_and_421_are_retried_and_never_suppress_the_recipient()
     {
         var throttled = DeliveryWorld.Email(2);
@@ -107,7 +108,7 @@ public sealed class SmtpReplyTests
         Assert.True(world.Logs.Contains(LogLevel.Warning, "slow down"), "the operator is told the server asked to slow down");
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_permanent_refusal_other_than_5_1_x_fails_this_issue_and_suppresses_only_after_the_configured_count()
     {
         var full = DeliveryWorld.Email(1);
@@ -131,7 +132,7 @@ public sealed class SmtpReplyTests
         Assert.Equal(2, world.Smtp.RcptAttempts(full));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_recipient_that_keeps_answering_4xx_fails_after_the_configured_number_of_attempts()
     {
         var busy = DeliveryWorld.Email(2);
@@ -153,7 +154,7 @@ public sealed class SmtpReplyTests
         Assert.False(await world.IsSuppressedAsync(busy));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task A_recipient_that_keeps_answering_4xx_fails_once_its_retries_are_older_than_the_configured_age()
     {
         var busy = DeliveryWorld.Email(1);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using Newsletter.Tests.Infrastructure.Databases;
 using Newsletter.Worker;
 using Newsletter.Worker.Cli;
 using Newsletter.Worker.Data;
@@ -30,13 +31,16 @@ public sealed class TestApp : IAsyncDisposable
     public static readonly string FixedTokenSecret =
         Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 37 + 11)).ToArray());
 
-    private TestApp(string directory)
+    private TestApp(string directory, DatabaseProvider provider)
     {
         Directory = directory;
         DatabasePath = Path.Combine(directory, "newsletter.db");
         PickupDirectory = Path.Combine(directory, "pickup");
+        Provider = provider;
+        _serverDatabase = TestDatabases.Create(provider);
         Settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
+            ["Database:Provider"] = provider.ToString(),
             ["ConnectionStrings:Newsletter"] = ConnectionString,
             ["Delivery:PickupDirectory"] = PickupDirectory,
             ["Newsletter:Name"] = "Steady Ground",
@@ -57,7 +61,12 @@ public sealed class TestApp : IAsyncDisposable
 
     public string PickupDirectory { get; }
 
-    public string ConnectionString => $"Data Source={DatabasePath}";
+    /// <summary>The test's database: its SQLite file unless the test runs on a server (<see cref="TestDatabases"/>).</summary>
+    public DatabaseProvider Provider { get; }
+
+    private readonly string? _serverDatabase;
+
+    public string ConnectionString => _serverDatabase ?? $"Data Source={DatabasePath}";
 
     /// <summary>The configuration given to every host of this test; change it with <see cref="Set"/>.</summary>
     public Dictionary<string, string?> Settings { get; }
@@ -68,7 +77,7 @@ public sealed class TestApp : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "newsletter-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var app = new TestApp(directory);
+        var app = new TestApp(directory, TestDatabases.Provider);
         if (!tokenSecret)
         {
             app.Settings.Remove("Newsletter:TokenSecret");
@@ -201,14 +210,17 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>A web app (the real <c>Program</c>) on this test's configuration. Dispose it.</summary>
     public TestWebApp CreateWebApp() => new(this);
 
-    /// <summary>A DbContext on the test's SQLite file, for arranging and checking data directly.</summary>
-    public NewsletterDbContext OpenDb() => new SqliteNewsletterDbContext(
-        new DbContextOptionsBuilder<SqliteNewsletterDbContext>().UseSqlite(ConnectionString).Options);
+    /// <summary>A DbContext on the test's database, for arranging and checking data directly.</summary>
+    public NewsletterDbContext OpenDb() => TestDatabases.Open(Provider, ConnectionString);
 
     public ValueTask DisposeAsync()
     {
         try
         {
+            if (_serverDatabase is not null)
+            {
+                TestDatabases.Drop(Provider, _serverDatabase);
+            }
             // Pooled connections keep the file open; on Linux the delete works regardless, elsewhere
             // the pool must let go first.
             SqliteConnection.ClearAllPools();

@@ -100,9 +100,13 @@ public sealed class ReaderSearch(NewsletterDbContext db, TimeProvider? time = nu
             var text = query.Text.Trim();
             var email = Contains(text.ToLowerInvariant());
             var name = Contains(text);
-            // LIKE is case-insensitive for ASCII on SQLite and under SQL Server's usual collations.
-            readers = readers.Where(s => EF.Functions.Like(s.NormalizedEmail, email, Escape)
-                || (s.Name != null && EF.Functions.Like(s.Name, name, Escape)));
+            // LIKE is case-insensitive for ASCII on SQLite and under SQL Server's usual collations;
+            // PostgreSQL's is not, and has ILIKE for it.
+            readers = db.Database.IsNpgsql()
+                ? readers.Where(s => EF.Functions.Like(s.NormalizedEmail, email, Escape)
+                    || (s.Name != null && EF.Functions.ILike(s.Name, name, Escape)))
+                : readers.Where(s => EF.Functions.Like(s.NormalizedEmail, email, Escape)
+                    || (s.Name != null && EF.Functions.Like(s.Name, name, Escape)));
         }
         var edition = string.IsNullOrWhiteSpace(query.Edition) ? null : query.Edition;
         if (query.State is null && edition is null)
