@@ -110,24 +110,27 @@ internal sealed class DeliveryWorld : IAsyncDisposable
     /// <summary>Queues a small Tip of the Week issue and publishes it now; returns the publication's id.</summary>
     public async Task<int> PublishAsync(string subject = "Tip of the Week: one small kindness")
     {
-        int issueId;
-        await using (var db = App.OpenDb())
-        {
-            var issue = new Issue
-            {
-                Edition = Edition,
-                Subject = subject,
-                BodyMarkdown = "## Try this\n\nDo **one** kind thing for yourself today, however small.\n",
-                Status = IssueStatus.Queued,
-                QueuedAt = DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc),
-            };
-            db.Issues.Add(issue);
-            await db.SaveChangesAsync();
-            issueId = issue.Id;
-        }
+        var issueId = await QueueAsync(subject);
         await using var scope = Host.CreateScope();
         var result = await scope.ServiceProvider.GetRequiredService<Publisher>().PublishNowAsync(issueId);
         return result.Publication!.Id;
+    }
+
+    /// <summary>Queues a small Tip of the Week issue; returns its id.</summary>
+    public async Task<int> QueueAsync(string subject = "Tip of the Week: one small kindness")
+    {
+        await using var db = App.OpenDb();
+        var issue = new Issue
+        {
+            Edition = Edition,
+            Subject = subject,
+            BodyMarkdown = "## Try this\n\nDo **one** kind thing for yourself today, however small.\n",
+            Status = IssueStatus.Queued,
+            QueuedAt = DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc),
+        };
+        db.Issues.Add(issue);
+        await db.SaveChangesAsync();
+        return issue.Id;
     }
 
     public Task<PublicationProgress> RunAsync(int publicationId, CancellationToken cancellationToken = default) =>
