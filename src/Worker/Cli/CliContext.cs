@@ -50,6 +50,8 @@ internal sealed class CliContext(Action<IHostApplicationBuilder>? configure, Tex
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Newsletter", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Error);
+        // A database that cannot be reached is said once, in the command's own line (StartupProblems).
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.None);
         builder.AddNewsletterCore();
         configure?.Invoke(builder);
 

@@ -36,10 +36,13 @@ public static partial class StartupProblems
             await prepare();
             return null;
         }
-        catch (Exception ex) when (ex is DbException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is DbException or IOException or UnauthorizedAccessException
+                                   // Npgsql's EF provider wraps a refused connection as "likely a transient failure".
+                                   || ex is InvalidOperationException { InnerException: DbException })
         {
             var where = DatabaseLocation.Describe(services);
-            return [$"configuration: ConnectionStrings:Newsletter: cannot open {where}: {OneLine(ex.Message)}. " +
+            var cause = ex is InvalidOperationException { InnerException: { } inner } ? inner : ex;
+            return [$"configuration: ConnectionStrings:Newsletter: cannot open {where}: {OneLine(cause.Message)}. " +
                     "Point ConnectionStrings__Newsletter at a database this user can read and write (and Database__Provider at its kind)."];
         }
         catch (Exception ex) when (Settings(ex) is { } lines)

@@ -31,6 +31,11 @@ public sealed class TestPostgres
 
     public int Port { get; }
 
+    /// <summary>A login that needs <see cref="Password"/>, for the tests of a wrong one.</summary>
+    public const string PasswordUser = "guarded";
+
+    public const string Password = "the-right-password";
+
     /// <summary>The server every test shares; started by the first test that asks.</summary>
     public static TestPostgres Instance => Shared.Value;
 
@@ -76,6 +81,12 @@ public sealed class TestPostgres
         }
         Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", User, "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"], asRoot);
 
+        // The tests' own user needs no password; every other login does (see PasswordUser).
+        File.WriteAllText(Path.Combine(data, "pg_hba.conf"), $"""
+            local all all trust
+            host all {User} 127.0.0.1/32 trust
+            host all all 127.0.0.1/32 scram-sha-256
+            """);
         var port = LoopbackPorts.Free(1)[0];
         var process = Process.Start(Command(Path.Combine(bin, "postgres"), [
             "-D", data, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-k", folder,
@@ -88,6 +99,12 @@ public sealed class TestPostgres
         process.BeginErrorReadLine();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         server.WaitUntilReady();
+        using (var connection = new NpgsqlConnection(server.AdminConnectionString))
+        {
+            connection.Open();
+            using var command = new NpgsqlCommand($"CREATE ROLE {PasswordUser} LOGIN PASSWORD '{Password}'", connection);
+            command.ExecuteNonQuery();
+        }
         return server;
     }
 
