@@ -11,13 +11,19 @@ namespace Newsletter.Subscribers.PersonalData;
 public sealed record DeliveryHistoryEntry(
     int PublicationId, string Edition, string? IssueSubject, DateTime SlotUtc, string Status, int Attempts, DateTime? CompletedAt, string? LastResult);
 
+/// <summary>What a reader was sent of one edition in publications old enough to have lost their per-recipient records.</summary>
+public sealed record EarlierDeliveriesEntry(string Edition, int Delivered, int Failed, DateTime FirstSlotUtc, DateTime LastSlotUtc);
+
 /// <summary>The delivery records a subscriber left behind; declared here, implemented by the host that keeps them.</summary>
 public interface IDeliveryHistory
 {
     Task<IReadOnlyList<DeliveryHistoryEntry>> ForSubscriberAsync(int subscriberId, CancellationToken cancellationToken);
 
-    /// <summary>Removes what in those records could identify the person (server replies quoting the address).
-    /// The records themselves stay: they say a publication went out, not to whom.</summary>
+    /// <summary>Totals per edition of the records compacted away after their retention period.</summary>
+    Task<IReadOnlyList<EarlierDeliveriesEntry>> EarlierForSubscriberAsync(int subscriberId, CancellationToken cancellationToken);
+
+    /// <summary>Removes what in those records could identify the person (server replies quoting the address)
+    /// and the person's totals. The records themselves stay: they say a publication went out, not to whom.</summary>
     Task ForgetAsync(int subscriberId, CancellationToken cancellationToken);
 }
 
@@ -38,6 +44,7 @@ public sealed record PersonalDataExport(
     IReadOnlyList<ConsentData> ConsentRecords,
     SuppressionData? Suppression,
     IReadOnlyList<DeliveryHistoryEntry> Deliveries,
+    IReadOnlyList<EarlierDeliveriesEntry> EarlierDeliveries,
     IReadOnlyList<SignupEmailData> SignupEmails);
 
 public sealed record ProfileData(int Id, string Email, string? Name, string Status, DateTime CreatedAt, DateTime? ConfirmedAt, DateTime? LastEmailedAt);
@@ -78,6 +85,7 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
                 .Select(c => new ConsentData(c.ConsentedAt, c.Source, c.Editions, c.IpAddress, c.UserAgent, c.ConsentTextVersion, c.ConfirmedAt))],
             suppression is null ? null : new SuppressionData(Word(suppression.Reason), suppression.CreatedAt),
             await deliveries.ForSubscriberAsync(s.Id, cancellationToken),
+            await deliveries.EarlierForSubscriberAsync(s.Id, cancellationToken),
             [.. (await db.Set<OutgoingEmail>().AsNoTracking().Where(e => e.SubscriberId == s.Id).OrderBy(e => e.Id).ToListAsync(cancellationToken))
                 .Select(e => new SignupEmailData(KindWord(e.Kind), e.Editions, e.CreatedAt, Word(e.Status), e.Attempts, e.CompletedAt, e.LastError))]);
     }

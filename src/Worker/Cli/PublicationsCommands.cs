@@ -12,13 +12,14 @@ public static partial class NewsletterCli
 {
     private static Command PublicationsCommand(CliContext context)
     {
-        var publications = new Command("publications", "Watch and control sends: list, show, pause, resume, cancel, send.");
+        var publications = new Command("publications", "Watch and control sends: list, show, pause, resume, cancel, send, compact.");
         publications.Add(ListPublicationsCommand(context));
         publications.Add(ShowPublicationCommand(context));
         publications.Add(PauseCommand(context));
         publications.Add(ResumeCommand(context));
         publications.Add(CancelPublicationCommand(context));
         publications.Add(SendPublicationCommand(context));
+        publications.Add(CompactCommand(context));
         return publications;
     }
 
@@ -59,8 +60,9 @@ public static partial class NewsletterCli
             foreach (var p in list)
             {
                 var mine = counts.Where(c => c.PublicationId == p.Id).ToList();
-                var total = mine.Sum(c => c.Count);
-                var sent = mine.Where(c => c.Status == DeliveryStatus.Sent).Sum(c => c.Count);
+                var total = p.CompactedAt is null ? mine.Sum(c => c.Count)
+                    : p.CompactedSent + p.CompactedFailed + p.CompactedSkipped + p.CompactedUnsent;
+                var sent = p.CompactedAt is null ? mine.Where(c => c.Status == DeliveryStatus.Sent).Sum(c => c.Count) : p.CompactedSent;
                 var progress = p.IssueId is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{sent:N0}/{total:N0}");
                 await context.Out.WriteLineAsync(
                     $"{p.Id,5}  {p.Edition,-18} {PublicationControl.Name(p.Status),-10} {p.IssueId?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {progress,17}  {DescribeSlot(editions, p)}");
@@ -243,4 +245,19 @@ public static partial class NewsletterCli
         editions.TryGet(edition, out var e)
             ? new EditionSchedule(e).Describe(new DateTimeOffset(utc, TimeSpan.Zero))
             : $"{utc.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC";
+
+    private static Command CompactCommand(CliContext context)
+    {
+        var command = new Command("compact",
+            "Fold the delivery rows of publications finished longer ago than Delivery:KeepDeliveryRowsFor into their counts " +
+            "and each reader's totals (the service does this every six hours).");
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var result = await services.GetRequiredService<DeliveryCompaction>().CompactAsync(token);
+            await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Publications} publication(s) compacted, {result.RowsRemoved:N0} delivery row(s) removed"));
+            return 0;
+        }, ct, audit: new(parse)));
+        return command;
+    }
 }

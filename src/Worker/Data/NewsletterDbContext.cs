@@ -32,6 +32,8 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
 
     public DbSet<Bounce> Bounces => Set<Bounce>();
 
+    public DbSet<DeliveryTotal> DeliveryTotals => Set<DeliveryTotal>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Every stored time is UTC; the providers hand DateTime back as Unspecified, so say so on the way out.
@@ -65,6 +67,8 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
             // The invariant the scheduler rests on: one publication per edition and slot, ever.
             b.HasIndex(p => new { p.Edition, p.SlotUtc }).IsUnique();
             b.HasIndex(p => p.Status);
+            // Compaction's search: finished publications whose rows are still there.
+            b.HasIndex(p => new { p.CompactedAt, p.CompletedAt });
             b.HasOne<Issue>().WithMany().HasForeignKey(p => p.IssueId).OnDelete(DeleteBehavior.Restrict);
         });
 
@@ -123,6 +127,14 @@ public abstract class NewsletterDbContext(DbContextOptions options) : DbContext(
             b.HasIndex(x => new { x.SubscriberId, x.ReceivedAt });
             b.HasIndex(x => x.PublicationId);
             b.HasIndex(x => x.ReceivedAt);
+        });
+
+        modelBuilder.Entity<DeliveryTotal>(b =>
+        {
+            b.ToTable("DeliveryTotals");
+            b.HasKey(t => new { t.SubscriberId, t.Edition });
+            b.Property(t => t.Edition).HasMaxLength(SubscriberModel.MaxEditionKeyLength);
+            // Like delivery rows, no foreign key to Subscribers: erasure deletes these itself.
         });
     }
 

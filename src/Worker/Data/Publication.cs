@@ -36,6 +36,21 @@ public sealed class Publication
 
     /// <summary>When the editors were sent the publication's summary; null until it finished and they were.</summary>
     public DateTime? SummarySentAt { get; set; }
+
+    /// <summary>When its delivery rows began to be folded into the counts below and into readers'
+    /// <see cref="DeliveryTotal"/>s; from then on its progress and results are read from these columns.</summary>
+    public DateTime? CompactedAt { get; set; }
+
+    public int CompactedSent { get; set; }
+
+    public int CompactedFailed { get; set; }
+
+    public int CompactedSkipped { get; set; }
+
+    /// <summary>Not sent because the publication was cancelled or went stale.</summary>
+    public int CompactedUnsent { get; set; }
+
+    public int CompactedUnsubscribed { get; set; }
 }
 
 public enum PublicationKind

@@ -31,6 +31,7 @@ public static class DeliveryExtensions
         services.AddMetrics().AddSingleton<NewsletterMetrics>();
         services.AddScoped<PublicationControl>();
         services.AddScoped<IDeliveryHistory, DeliveryHistory>();
+        services.AddScoped<DeliveryCompaction>();
         services.AddSingleton<DeliverySignal>();
         return builder;
     }

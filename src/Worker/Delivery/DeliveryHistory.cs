@@ -4,7 +4,8 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;
 
-/// <summary>A subscriber's delivery records, read for a personal-data export and scrubbed on erasure (with the bounces recorded against them).</summary>
+/// <summary>A subscriber's delivery records, read for a personal-data export and scrubbed on erasure (with the bounces
+/// recorded against them and their totals from compacted publications).</summary>
 internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
 {
     public async Task<IReadOnlyList<DeliveryHistoryEntry>> ForSubscriberAsync(int subscriberId, CancellationToken cancellationToken)
@@ -25,11 +26,17 @@ internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
             r.Attempts, r.CompletedAt, r.LastResult))];
     }
 
+    public async Task<IReadOnlyList<EarlierDeliveriesEntry>> EarlierForSubscriberAsync(int subscriberId, CancellationToken cancellationToken) =>
+        await db.DeliveryTotals.AsNoTracking().Where(t => t.SubscriberId == subscriberId).OrderBy(t => t.Edition)
+            .Select(t => new EarlierDeliveriesEntry(t.Edition, t.Delivered, t.Failed, t.FirstSlotUtc, t.LastSlotUtc))
+            .ToListAsync(cancellationToken);
+
     public async Task ForgetAsync(int subscriberId, CancellationToken cancellationToken)
     {
         await db.Deliveries.Where(d => d.SubscriberId == subscriberId && d.LastResult != null)
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.LastResult, (string?)null), cancellationToken);
         // Bounces keep the remote server's words, which may name the address.
         await db.Bounces.Where(b => b.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
+        await db.DeliveryTotals.Where(t => t.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
     }
 }

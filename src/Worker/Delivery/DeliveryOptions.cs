@@ -88,6 +88,12 @@ public sealed class DeliveryOptions
     /// <summary>Body text quoted-printable encoded once per issue, per recipient only the personal
     /// values (<see cref="EncodedEmail"/>); false: MimeKit encodes each recipient's whole body.</summary>
     public bool PreEncodeBodies { get; set; } = true;
+
+    /// <summary>How long a finished publication keeps a delivery row per recipient; after that its rows
+    /// are folded into the publication's counts and each reader's totals (<see cref="DeliveryCompaction"/>).
+    /// 0: keep them for ever.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan KeepDeliveryRowsFor { get; set; } = TimeSpan.FromDays(90);
 }
 
 /// <summary>

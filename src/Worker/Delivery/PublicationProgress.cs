@@ -55,6 +55,21 @@ public sealed record PublicationProgress(
     /// retry state.</remarks>
     public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {
+        // A compacted publication's rows are gone, or going (DeliveryCompaction): its frozen counts stand.
+        var compacted = await db.Publications.AsNoTracking().Where(p => p.Id == publicationId && p.CompactedAt != null)
+            .Select(p => new { p.CompactedSent, p.CompactedFailed, p.CompactedSkipped, p.CompactedUnsent })
+            .FirstOrDefaultAsync(cancellationToken);
+        return compacted is null
+            ? await CountRowsAsync(db, publicationId, cancellationToken)
+            : new PublicationProgress(
+                Total: compacted.CompactedSent + compacted.CompactedFailed + compacted.CompactedSkipped + compacted.CompactedUnsent,
+                Sent: compacted.CompactedSent, Failed: compacted.CompactedFailed, Skipped: compacted.CompactedSkipped,
+                Pending: 0, Retrying: 0, Unsent: compacted.CompactedUnsent, Rate: 0);
+    }
+
+    /// <summary>The counts from the publication's delivery rows.</summary>
+    internal static async Task<PublicationProgress> CountRowsAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
+    {
         var deliveries = db.Deliveries.Where(d => d.PublicationId == publicationId);
         var byStatus = await deliveries.GroupBy(d => d.Status)
             .Select(g => new { Status = g.Key, Count = g.Count() })

@@ -20,7 +20,9 @@ public sealed record PublicationResults(int Delivered, int Failed, int Skipped, 
     public static async Task<PublicationResults> ReadAsync(
         NewsletterDbContext db, int publicationId, PublicationProgress progress, CancellationToken cancellationToken)
     {
-        var unsubscribed = await db.Deliveries.CountAsync(d => d.PublicationId == publicationId && d.UnsubscribedAt != null, cancellationToken);
+        var unsubscribed = await db.Publications.Where(p => p.Id == publicationId && p.CompactedAt != null)
+                .Select(p => (int?)p.CompactedUnsubscribed).FirstOrDefaultAsync(cancellationToken)
+            ?? await db.Deliveries.CountAsync(d => d.PublicationId == publicationId && d.UnsubscribedAt != null, cancellationToken);
         var bounces = db.Bounces.Where(b => b.PublicationId == publicationId && b.SubscriberId != null);
         var bounced = await bounces.Where(b => b.Kind == BounceKind.Hard || b.Kind == BounceKind.Soft).Select(b => b.SubscriberId).Distinct().CountAsync(cancellationToken);
         var hard = await bounces.Where(b => b.Kind == BounceKind.Hard).Select(b => b.SubscriberId).Distinct().CountAsync(cancellationToken);

@@ -30,6 +30,7 @@ public static class SchedulingExtensions
             PurgeUnconfirmedJob.Configure(q, builder.Configuration);
             EditorNotificationsJob.Configure(q, builder.Configuration);
             DatabaseStatisticsJob.Configure(q, builder.Configuration);
+            CompactDeliveriesJob.Configure(q, builder.Configuration);
             foreach (var (key, edition) in editions.Items)
             {
                 // Invalid values are reported by options validation at start; skip them here.

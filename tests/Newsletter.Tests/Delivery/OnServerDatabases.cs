@@ -125,3 +125,15 @@ public sealed class SmtpLoginTestsOnSqlServer : SmtpLoginTests
     public SmtpLoginTestsOnSqlServer() => TestDatabases.UseFor(this);
 }
 
+
+[OnDatabase(DatabaseProvider.PostgreSql)]
+public sealed class CompactionTestsOnPostgreSql : CompactionTests
+{
+    public CompactionTestsOnPostgreSql() => TestDatabases.UseFor(this);
+}
+
+[OnDatabase(DatabaseProvider.SqlServer)]
+public sealed class CompactionTestsOnSqlServer : CompactionTests
+{
+    public CompactionTestsOnSqlServer() => TestDatabases.UseFor(this);
+}

@@ -12,7 +12,7 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
     public partial class PostgreSqlNewsletterDbContextModel
     {
         private PostgreSqlNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("b3d52b22-505a-4425-a033-b58bf81527c5"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("a9cc36dd-525f-4d74-9966-7e100ef02866"), entityTypeCount: 13)
         {
         }
 
@@ -26,6 +26,7 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
             var auditEntry = AuditEntryEntityType.Create(this);
             var bounce = BounceEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
+            var deliveryTotal = DeliveryTotalEntityType.Create(this);
             var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
             var publication = PublicationEntityType.Create(this);
@@ -45,6 +46,7 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
             AuditEntryEntityType.CreateAnnotations(auditEntry);
             BounceEntityType.CreateAnnotations(bounce);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
+            DeliveryTotalEntityType.CreateAnnotations(deliveryTotal);
             EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);
             PublicationEntityType.CreateAnnotations(publication);

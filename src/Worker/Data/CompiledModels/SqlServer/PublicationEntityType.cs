@@ -19,9 +19,9 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 "Newsletter.Worker.Data.Publication",
                 typeof(Publication),
                 baseEntityType,
-                propertyCount: 12,
+                propertyCount: 18,
                 foreignKeyCount: 1,
-                unnamedIndexCount: 3,
+                unnamedIndexCount: 4,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -33,6 +33,55 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: 0);
             id.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.IdentityColumn);
+
+            var compactedAt = runtimeEntityType.AddProperty(
+                "CompactedAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(Publication).GetProperty("CompactedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<CompactedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
+            compactedAt.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var compactedFailed = runtimeEntityType.AddProperty(
+                "CompactedFailed",
+                typeof(int),
+                propertyInfo: typeof(Publication).GetProperty("CompactedFailed", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<CompactedFailed>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+            compactedFailed.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var compactedSent = runtimeEntityType.AddProperty(
+                "CompactedSent",
+                typeof(int),
+                propertyInfo: typeof(Publication).GetProperty("CompactedSent", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<CompactedSent>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+            compactedSent.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var compactedSkipped = runtimeEntityType.AddProperty(
+                "CompactedSkipped",
+                typeof(int),
+                propertyInfo: typeof(Publication).GetProperty("CompactedSkipped", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<CompactedSkipped>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+            compactedSkipped.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var compactedUnsent = runtimeEntityType.AddProperty(
+                "CompactedUnsent",
+                typeof(int),
+                propertyInfo: typeof(Publication).GetProperty("CompactedUnsent", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<CompactedUnsent>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+            compactedUnsent.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var compactedUnsubscribed = runtimeEntityType.AddProperty(
+                "CompactedUnsubscribed",
+                typeof(int),
+                propertyInfo: typeof(Publication).GetProperty("CompactedUnsubscribed", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Publication).GetField("<CompactedUnsubscribed>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+            compactedUnsubscribed.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
             var completedAt = runtimeEntityType.AddProperty(
                 "CompletedAt",
@@ -138,6 +187,9 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 new[] { status });
 
             var index1 = runtimeEntityType.AddIndex(
+                new[] { compactedAt, completedAt });
+
+            var index2 = runtimeEntityType.AddIndex(
                 new[] { edition, slotUtc },
                 unique: true);
 

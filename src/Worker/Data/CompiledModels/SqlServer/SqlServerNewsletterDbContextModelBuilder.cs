@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("e6cfe96e-5b10-4c12-b608-0f09a94c87ec"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("6e1809ff-5746-4fc1-bf48-ec3656442013"), entityTypeCount: 13)
         {
         }
 
@@ -25,6 +25,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             var auditEntry = AuditEntryEntityType.Create(this);
             var bounce = BounceEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
+            var deliveryTotal = DeliveryTotalEntityType.Create(this);
             var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
             var publication = PublicationEntityType.Create(this);
@@ -44,6 +45,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
             AuditEntryEntityType.CreateAnnotations(auditEntry);
             BounceEntityType.CreateAnnotations(bounce);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
+            DeliveryTotalEntityType.CreateAnnotations(deliveryTotal);
             EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);
             PublicationEntityType.CreateAnnotations(publication);

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("0f7118e0-3cb4-45c6-9217-5a974ece27db"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("8a38f5ea-856a-47b5-84bb-b5b9ef4a2f10"), entityTypeCount: 13)
         {
         }
 
@@ -25,6 +25,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             var auditEntry = AuditEntryEntityType.Create(this);
             var bounce = BounceEntityType.Create(this);
             var deliveryRecord = DeliveryRecordEntityType.Create(this);
+            var deliveryTotal = DeliveryTotalEntityType.Create(this);
             var editor = EditorEntityType.Create(this);
             var issue = IssueEntityType.Create(this);
             var publication = PublicationEntityType.Create(this);
@@ -44,6 +45,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
             AuditEntryEntityType.CreateAnnotations(auditEntry);
             BounceEntityType.CreateAnnotations(bounce);
             DeliveryRecordEntityType.CreateAnnotations(deliveryRecord);
+            DeliveryTotalEntityType.CreateAnnotations(deliveryTotal);
             EditorEntityType.CreateAnnotations(editor);
             IssueEntityType.CreateAnnotations(issue);
             PublicationEntityType.CreateAnnotations(publication);

@@ -396,6 +396,32 @@ namespace Newsletter.Worker.Data.Migrations.PostgreSql
                     b.ToTable("Deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryTotal", b =>
+                {
+                    b.Property<int>("SubscriberId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Edition")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Delivered")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("FirstSlotUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastSlotUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("SubscriberId", "Edition");
+
+                    b.ToTable("DeliveryTotals", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Worker.Data.Editor", b =>
                 {
                     b.Property<int>("Id")
@@ -524,6 +550,24 @@ namespace Newsletter.Worker.Data.Migrations.PostgreSql
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<DateTime?>("CompactedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("CompactedFailed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CompactedSent")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CompactedSkipped")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CompactedUnsent")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CompactedUnsubscribed")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -565,6 +609,8 @@ namespace Newsletter.Worker.Data.Migrations.PostgreSql
                     b.HasIndex("IssueId");
 
                     b.HasIndex("Status");
+
+                    b.HasIndex("CompactedAt", "CompletedAt");
 
                     b.HasIndex("Edition", "SlotUtc")
                         .IsUnique();

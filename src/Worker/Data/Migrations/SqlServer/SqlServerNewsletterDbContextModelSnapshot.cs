@@ -396,6 +396,32 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.ToTable("Deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryTotal", b =>
+                {
+                    b.Property<int>("SubscriberId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Edition")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<int>("Delivered")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime>("FirstSlotUtc")
+                        .HasColumnType("datetime2");
+
+                    b.Property<DateTime>("LastSlotUtc")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("SubscriberId", "Edition");
+
+                    b.ToTable("DeliveryTotals", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Worker.Data.Editor", b =>
                 {
                     b.Property<int>("Id")
@@ -525,6 +551,24 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
 
                     SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
 
+                    b.Property<DateTime?>("CompactedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("CompactedFailed")
+                        .HasColumnType("int");
+
+                    b.Property<int>("CompactedSent")
+                        .HasColumnType("int");
+
+                    b.Property<int>("CompactedSkipped")
+                        .HasColumnType("int");
+
+                    b.Property<int>("CompactedUnsent")
+                        .HasColumnType("int");
+
+                    b.Property<int>("CompactedUnsubscribed")
+                        .HasColumnType("int");
+
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("datetime2");
 
@@ -566,6 +610,8 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.HasIndex("IssueId");
 
                     b.HasIndex("Status");
+
+                    b.HasIndex("CompactedAt", "CompletedAt");
 
                     b.HasIndex("Edition", "SlotUtc")
                         .IsUnique();

@@ -377,6 +377,32 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.ToTable("Deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Newsletter.Worker.Data.DeliveryTotal", b =>
+                {
+                    b.Property<int>("SubscriberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Edition")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Delivered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("FirstSlotUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSlotUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SubscriberId", "Edition");
+
+                    b.ToTable("DeliveryTotals", (string)null);
+                });
+
             modelBuilder.Entity("Newsletter.Worker.Data.Editor", b =>
                 {
                     b.Property<int>("Id")
@@ -499,6 +525,24 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("CompactedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("CompactedFailed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CompactedSent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CompactedSkipped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CompactedUnsent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CompactedUnsubscribed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("TEXT");
 
@@ -540,6 +584,8 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.HasIndex("IssueId");
 
                     b.HasIndex("Status");
+
+                    b.HasIndex("CompactedAt", "CompletedAt");
 
                     b.HasIndex("Edition", "SlotUtc")
                         .IsUnique();
