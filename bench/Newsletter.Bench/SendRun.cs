@@ -107,6 +107,7 @@ internal static class SendRun
         foreach (var edition in Editions)
         {
             using var sampler = new RssSampler();
+            using var cost = new CostSampler();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var allocated = GC.GetTotalAllocatedBytes(precise: false);
             var gcPause = GC.GetTotalPauseDuration();
@@ -121,6 +122,7 @@ internal static class SendRun
             var snapshot = clock.Elapsed;
             var final = await engine.RunAsync(published.Publication!.Id);
             var total = clock.Elapsed;
+            var (firstTenth, lastTenth) = cost.Tenths();
             var cpuPerMessage = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, final.Sent);
             var sinkPerMessage = o.SinkPid > 0 ? (Machine.CpuTime(o.SinkPid) - sinkCpu).TotalMicroseconds / Math.Max(1, final.Sent) : 0;
             var sourceAfter = await SmtpSource.RunAsync(o, wireBytes, reuse: true);
@@ -132,7 +134,9 @@ internal static class SendRun
                               $"CPU per message: {cpuPerMessage:0} µs here, {sinkPerMessage:0} µs in smtp-sink; " +
                               $"allocated {(GC.GetTotalAllocatedBytes(precise: false) - allocated) / 1024.0 / Math.Max(1, final.Sent):0.0} KB per message, " +
                               $"GCs {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} (gen 0/1/2), " +
-                              $"paused {(GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds / total.TotalMilliseconds * 100:0.0}% of the time");
+                              $"paused {(GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds / total.TotalMilliseconds * 100:0.0}% of the time; " +
+                              $"CPU per message in the first tenth {firstTenth:0} µs, in the last tenth {lastTenth:0} µs; " +
+                              $"database {DatabaseMb(o.Db):0} MB");
             Phase($"{edition} sent");
         }
         var peak = Child.ReadSelfKb("VmHWM") / 1024.0;
@@ -173,6 +177,9 @@ internal static class SendRun
         return await services.GetRequiredService<IEmailRenderer>().PrepareAsync(scope.ServiceProvider.GetRequiredService<EditionEmailFactory>()
             .Create(issue, new EditionSchedule(edition).LocalDate(new DateTimeOffset(2026, 1, 5, 14, 0, 0, TimeSpan.Zero))));
     }
+
+    private static double DatabaseMb(string db) =>
+        new[] { db, db + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length) / 1048576.0;
 
     private static void Phase(string what) => Console.WriteLine(
         $"[RSS {Child.ReadSelfKb("VmRSS") / 1024.0:0} MB, peak {Child.ReadSelfKb("VmHWM") / 1024.0:0} MB, GC heap {GC.GetTotalMemory(false) / 1048576.0:0} MB, committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0} MB] {what}");
