@@ -60,9 +60,9 @@ public static partial class NewsletterCli
             foreach (var p in list)
             {
                 var mine = counts.Where(c => c.PublicationId == p.Id).ToList();
-                var total = p.CompactedAt is null ? mine.Sum(c => c.Count)
-                    : p.CompactedSent + p.CompactedFailed + p.CompactedSkipped + p.CompactedUnsent;
-                var sent = p.CompactedAt is null ? mine.Where(c => c.Status == DeliveryStatus.Sent).Sum(c => c.Count) : p.CompactedSent;
+                var compacted = p.CompactedAt is null ? null : PublicationProgress.FromCompacted(p);
+                var total = compacted?.Total ?? mine.Sum(c => c.Count);
+                var sent = compacted?.Sent ?? mine.Where(c => c.Status == DeliveryStatus.Sent).Sum(c => c.Count);
                 var progress = p.IssueId is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{sent:N0}/{total:N0}");
                 await context.Out.WriteLineAsync(
                     $"{p.Id,5}  {p.Edition,-18} {PublicationControl.Name(p.Status),-10} {p.IssueId?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {progress,17}  {DescribeSlot(editions, p)}");

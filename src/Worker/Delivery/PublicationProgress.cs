@@ -49,25 +49,25 @@ public sealed record PublicationProgress(
         : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{Math.Max(1, (int)Math.Ceiling(eta.TotalSeconds))}s";
 
     /// <summary>The publication's counts (the rate is left to the caller).</summary>
+    public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
+    {
+        // A compacted publication's rows are gone, or going (DeliveryCompaction): its frozen counts stand.
+        var compacted = await db.Publications.AsNoTracking()
+            .FirstOrDefaultAsync(p => p.Id == publicationId && p.CompactedAt != null, cancellationToken);
+        return compacted is null ? await CountRowsAsync(db, publicationId, cancellationToken) : FromCompacted(compacted);
+    }
+
+    /// <summary>The counts frozen on a compacted publication (<see cref="Publication.CompactedAt"/> set).</summary>
+    public static PublicationProgress FromCompacted(Publication p) => new(
+        Total: p.CompactedSent + p.CompactedFailed + p.CompactedSkipped + p.CompactedUnsent,
+        Sent: p.CompactedSent, Failed: p.CompactedFailed, Skipped: p.CompactedSkipped,
+        Pending: 0, Retrying: 0, Unsent: p.CompactedUnsent, Rate: 0);
+
+    /// <summary>The counts from the publication's delivery rows.</summary>
     /// <remarks>Two narrow queries rather than one grouped by every flag, which read each of the
     /// publication's rows (docs/benchmarks.md, Workspace pages): the counts by state come from the
     /// (PublicationId, Status, NextAttemptAt) index alone; only rows still waiting are read for their
     /// retry state.</remarks>
-    public static async Task<PublicationProgress> ReadAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
-    {
-        // A compacted publication's rows are gone, or going (DeliveryCompaction): its frozen counts stand.
-        var compacted = await db.Publications.AsNoTracking().Where(p => p.Id == publicationId && p.CompactedAt != null)
-            .Select(p => new { p.CompactedSent, p.CompactedFailed, p.CompactedSkipped, p.CompactedUnsent })
-            .FirstOrDefaultAsync(cancellationToken);
-        return compacted is null
-            ? await CountRowsAsync(db, publicationId, cancellationToken)
-            : new PublicationProgress(
-                Total: compacted.CompactedSent + compacted.CompactedFailed + compacted.CompactedSkipped + compacted.CompactedUnsent,
-                Sent: compacted.CompactedSent, Failed: compacted.CompactedFailed, Skipped: compacted.CompactedSkipped,
-                Pending: 0, Retrying: 0, Unsent: compacted.CompactedUnsent, Rate: 0);
-    }
-
-    /// <summary>The counts from the publication's delivery rows.</summary>
     internal static async Task<PublicationProgress> CountRowsAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {
         var deliveries = db.Deliveries.Where(d => d.PublicationId == publicationId);
