@@ -16,7 +16,7 @@ public static class PreferencesEndpoints
 {
     public static IEndpointRouteBuilder MapPreferences(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/preferences");
+        var group = app.MapGroup("/preferences").NoStore();
         group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
         // Saving can send a confirmation email (an edition coming back), so it is limited like a sign-up.
         group.MapPost("/{token}", Save).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Subscribe);
