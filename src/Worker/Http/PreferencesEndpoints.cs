@@ -104,7 +104,10 @@ public static class PreferencesEndpoints
         {
             return PublicAnswers.BadBody(body, name);
         }
-        var result = await service.SavePreferencesAsync(token, body.Get(SignupFields.Name), body.GetAll(SignupFields.Editions),
+        // A JSON body changes only the fields it names. A form always names them all, and a form with no
+        // box ticked sends no 'editions' at all: for a form, that means none.
+        var chosen = body.IsJson && !body.Has(SignupFields.Editions) ? null : body.GetAll(SignupFields.Editions);
+        var result = await service.SavePreferencesAsync(token, body.Get(SignupFields.Name), chosen,
             context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString(),
             crisis.Normalize(body.Get(ReaderChoices.RegionField)), cancellationToken);
         if (result.View is null)
