@@ -162,6 +162,7 @@ public sealed class PublicRequest
                     case JsonValueKind.Null:
                         break;
                     case JsonValueKind.Array when property.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
+                        result.Add(key, StringValues.Empty); // an empty list is named, and means none
                         foreach (var item in property.Value.EnumerateArray())
                         {
                             result.Add(key, item.GetString()!);

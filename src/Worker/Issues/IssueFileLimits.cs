@@ -36,7 +36,7 @@ public static class IssueFileLimits
     }
 
     public static string TooLarge(long bytes) =>
-        $"the file is {(bytes + 1023) / 1024} KB; an issue file is at most {MaxBytes / 1024} KB. Nothing was changed.";
+        $"the file is {(bytes + 1023) / 1024} KB; an issue file is at most {MaxBytes / 1024} KB";
 
     /// <summary>The first anchor, alias or too-deep nesting in the front matter (which starts on file line 2), or null.
     /// Malformed YAML is left to the loader, which reports it with its line.</summary>
