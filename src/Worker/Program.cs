@@ -2,6 +2,7 @@ using Newsletter.Worker;
 using Newsletter.Worker.Admin;
 using Newsletter.Worker.Bounces;
 using Newsletter.Worker.Cli;
+using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Delivery;
 using Newsletter.Worker.Http;
 using Newsletter.Worker.Operations;
@@ -28,6 +29,9 @@ static async Task<int> RunServiceAsync(string[] args, CancellationToken cancella
     builder.AddNewsletterOperations();
 
     await using var app = builder.Build();
+    // First in the pipeline, so every answer (public, workspace, health, errors) has them.
+    app.UseNewsletterSecurityHeaders();
+    app.UseNewsletterHeadRequests();
     app.MapNewsletterOperations();
     app.MapNewsletterEndpoints();
     app.MapNewsletterAdmin();

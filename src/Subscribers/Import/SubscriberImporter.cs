@@ -51,8 +51,22 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
     /// <summary>Columns the export writes that an import accepts and ignores, so an export re-imports.</summary>
     internal static readonly string[] IgnoredColumns = ["status", "created_at", "confirmed_at"];
 
+    /// <summary>Every row is held in memory while it is checked: about 1 million rows, a list far larger than this one's
+    /// readers. A bigger file is split into several, each with the header row.</summary>
+    public const long MaxFileBytes = 50 * 1024 * 1024;
+
     public async Task<ImportReport> ImportAsync(Stream csv, bool dryRun, CancellationToken cancellationToken = default)
     {
+        // Callers pass a file or a buffered upload, both of known length; the file is refused before it is read.
+        if (csv.CanSeek && csv.Length - csv.Position > MaxFileBytes)
+        {
+            return new ImportReport
+            {
+                FileError = string.Create(CultureInfo.InvariantCulture,
+                    $"the file is {(csv.Length - csv.Position) / (1024.0 * 1024):0.0} MB; an import takes at most {MaxFileBytes / (1024 * 1024)} MB. Split it into smaller files, each with the header row."),
+                DryRun = dryRun,
+            };
+        }
         List<Row> rows;
         try
         {

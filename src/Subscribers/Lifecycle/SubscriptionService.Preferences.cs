@@ -21,10 +21,12 @@ public sealed partial class SubscriptionService
     /// <summary>
     /// Saves a reader's choice of editions and name. An edition they had left (unsubscribed from)
     /// comes back only after a fresh confirmation by email; an edition they never had starts at
-    /// once for a confirmed reader, who has proved the address already.
+    /// once for a confirmed reader, who has proved the address already. A null <paramref name="name"/>,
+    /// <paramref name="chosenEditions"/> or <paramref name="crisisRegion"/> leaves that choice as it was
+    /// (an empty name clears it; no editions leaves them all).
     /// </summary>
     public async Task<PreferencesResult> SavePreferencesAsync(
-        string? token, string? name, IReadOnlyCollection<string> chosenEditions, string? ipAddress, string? userAgent,
+        string? token, string? name, IReadOnlyCollection<string>? chosenEditions, string? ipAddress, string? userAgent,
         string? crisisRegion = null, CancellationToken cancellationToken = default)
     {
         if (!signer.TryVerify(token, TokenPurpose.Preferences, out var link)
@@ -37,7 +39,7 @@ public sealed partial class SubscriptionService
         {
             errors[SignupFields.Name] = char.ToUpperInvariant(nameError[0]) + nameError[1..] + ".";
         }
-        var unknown = chosenEditions.FirstOrDefault(k => !editions.Keys.Contains(k, StringComparer.Ordinal));
+        var unknown = chosenEditions?.FirstOrDefault(k => !editions.Keys.Contains(k, StringComparer.Ordinal));
         if (unknown is not null)
         {
             errors[SignupFields.Editions] = $"There is no edition called {(unknown.Length > SubscriberModel.MaxEditionKeyLength || unknown.Any(char.IsControl) ? "that" : $"'{unknown}'")}.";
@@ -53,9 +55,9 @@ public sealed partial class SubscriptionService
         var confirmed = subscriber.Status == SubscriberStatus.Confirmed;
         var started = new List<string>();
         var awaiting = new List<string>();
-        foreach (var key in editions.Keys)
+        foreach (var key in chosenEditions is null ? (IReadOnlyList<string>)[] : editions.Keys)
         {
-            var wanted = chosenEditions.Contains(key, StringComparer.Ordinal);
+            var wanted = chosenEditions!.Contains(key, StringComparer.Ordinal);
             var existing = subscriber.Subscriptions.FirstOrDefault(s => s.Edition == key);
             switch (wanted, existing?.Status)
             {
@@ -79,7 +81,7 @@ public sealed partial class SubscriptionService
                     break;
             }
         }
-        subscriber.Name = SignupInput.CleanName(name);
+        subscriber.Name = name is null ? subscriber.Name : SignupInput.CleanName(name);
         // Null leaves the region as it was (a form without the choice); the caller has checked the key.
         subscriber.CrisisRegion = Clip(crisisRegion) ?? subscriber.CrisisRegion;
         // Consent evidence for what was added: editions started now are confirmed by the signed

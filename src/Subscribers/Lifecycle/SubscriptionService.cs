@@ -22,9 +22,9 @@ public sealed partial class SubscriptionService(
 
     /// <summary>
     /// Records a sign-up: a pending subscriber (or pending editions for a known reader) and a consent
-    /// record, and reserves a confirmation email. Rules: a confirmed reader's details are never
-    /// changed by this unauthenticated request; a suppressed address is silently ignored; the answer
-    /// is the same in every case.
+    /// record, and reserves a confirmation email. Rules: this unauthenticated request never changes what an
+    /// earlier one chose (name, region, editions), pending or confirmed; what it adds waits for a link
+    /// issued from now on; a suppressed address is silently ignored; the answer is the same in every case.
     /// </summary>
     public async Task<SignupResult> SubscribeAsync(SignupRequest request, CancellationToken cancellationToken = default)
     {
@@ -102,14 +102,8 @@ public sealed partial class SubscriptionService(
         }
         else if (subscriber.Status == SubscriberStatus.Pending)
         {
-            // Not confirmed yet, so nothing is known about this person beyond the last request:
-            // the latest request replaces the earlier choice.
-            if (SignupInput.CleanName(request.Name) is { } name)
-            {
-                subscriber.Name = name;
-            }
-            subscriber.CrisisRegion = Clip(request.CrisisRegion) ?? subscriber.CrisisRegion;
-            subscriber.Subscriptions.RemoveAll(s => !chosen.Contains(s.Edition, StringComparer.Ordinal));
+            // Anyone can send this request, so it leaves the earlier choice as it is: an earlier confirmation
+            // link still confirms exactly what was chosen with it. Editions new here wait for this request's own link.
             foreach (var key in chosen.Where(k => subscriber.Subscriptions.All(s => s.Edition != k)))
             {
                 subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
@@ -134,7 +128,7 @@ public sealed partial class SubscriptionService(
                 {
                     subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
                 }
-                else
+                else if (existing.Status != SubscriptionStatus.Pending)
                 {
                     existing.Status = SubscriptionStatus.Pending;
                     existing.SubscribedAt = now;
@@ -157,7 +151,8 @@ public sealed partial class SubscriptionService(
         return LifecycleEmail.Of(email);
     }
 
-    /// <summary>What the confirmation page shows for a token, changing nothing.</summary>
+    /// <summary>What the confirmation page shows for a token, changing nothing. A link covers what was waiting
+    /// when it was issued (<see cref="CoveredBy"/>), never what was asked for after it.</summary>
     public async Task<ConfirmView> InspectConfirmationAsync(string? token, CancellationToken cancellationToken = default)
     {
         if (!signer.TryVerify(token, TokenPurpose.Confirm, out var link))
@@ -169,7 +164,7 @@ public sealed partial class SubscriptionService(
         {
             return ConfirmView.Of(ConfirmState.Gone);
         }
-        var view = View(subscriber, ConfirmState.Pending);
+        var view = View(subscriber, ConfirmState.Pending, IssuedAt(link));
         if (view.PendingEditions.Count == 0 && subscriber.Status == SubscriberStatus.Confirmed)
         {
             return view with { State = ConfirmState.Confirmed };
@@ -177,7 +172,8 @@ public sealed partial class SubscriptionService(
         return IsExpired(link) ? view with { State = ConfirmState.Expired } : view;
     }
 
-    /// <summary>Confirms what the token's holder asked for. Repeating it changes nothing more. The first
+    /// <summary>Confirms what the token's holder asked for: the editions and consent waiting when the link was issued,
+    /// not those a later request added (they wait for their own link). Repeating it changes nothing more. The first
     /// confirmation of a reader (pending → confirmed) also queues their welcome, in the same transaction:
     /// a reader is welcomed once, never again when they add an edition or come back to one they left.</summary>
     public async Task<ConfirmView> ConfirmAsync(string? token, CancellationToken cancellationToken = default)
@@ -187,10 +183,21 @@ public sealed partial class SubscriptionService(
         {
             return inspected;
         }
+        _ = signer.TryVerify(token, TokenPurpose.Confirm, out var link);
+        var issuedAt = IssuedAt(link);
         var now = Now;
         // Checkpoint: the subscriber, their waiting editions, the consent evidence and the welcome commit together.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var subscriber = (await LoadAsync(inspected.SubscriberId, tracking: true, cancellationToken))!;
+        foreach (var subscription in subscriber.Subscriptions.Where(s => s.Status == SubscriptionStatus.Pending && CoveredBy(s, issuedAt)))
+        {
+            subscription.Status = SubscriptionStatus.Active;
+            subscription.SubscribedAt = now;
+        }
+        foreach (var consent in subscriber.ConsentRecords.Where(c => c.ConfirmedAt == null && c.ConsentedAt <= issuedAt))
+        {
+            consent.ConfirmedAt = now;
+        }
         OutgoingEmail? welcome = null;
         if (subscriber.Status == SubscriberStatus.Pending)
         {
@@ -204,29 +211,20 @@ public sealed partial class SubscriptionService(
                 welcome = QueueWelcome(subscriber, now);
             }
         }
-        foreach (var subscription in subscriber.Subscriptions.Where(s => s.Status == SubscriptionStatus.Pending))
-        {
-            subscription.Status = SubscriptionStatus.Active;
-            subscription.SubscribedAt = now;
-        }
-        foreach (var consent in subscriber.ConsentRecords.Where(c => c.ConfirmedAt == null))
-        {
-            consent.ConfirmedAt = now;
-        }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Queued(LifecycleEmail.Of(welcome));
-        return View(subscriber, ConfirmState.Confirmed);
+        return View(subscriber, ConfirmState.Confirmed, issuedAt);
     }
 
     /// <summary>
-    /// The welcome, naming the editions the reader has now. It takes no email slot (the reader just asked
+    /// The welcome, naming the editions the reader has now (not those still waiting for another link). It takes no email slot (the reader just asked
     /// for it by confirming, so a change of editions right after still gets its confirmation at once) and
     /// is never replaced by a later sign-up email.
     /// </summary>
     private OutgoingEmail QueueWelcome(Subscriber subscriber, DateTime now)
     {
-        var editionKeys = subscriber.Subscriptions.Where(s => s.Status is SubscriptionStatus.Active or SubscriptionStatus.Pending)
+        var editionKeys = subscriber.Subscriptions.Where(s => s.Status == SubscriptionStatus.Active)
             .Select(s => s.Edition).Order(StringComparer.Ordinal).ToList();
         // PreviousEmailedAt is the slot as it is: giving up on the welcome then gives back nothing it did not take.
         return LifecycleOutbox.Queue(db, subscriber, LifecycleEmailKind.Welcome, editionKeys, now, subscriber.LastEmailedAt);
@@ -277,6 +275,12 @@ public sealed partial class SubscriptionService(
         }
     }
 
+    private static DateTime IssuedAt(LinkToken link) => DateTimeOffset.FromUnixTimeSeconds(link.IssuedAtUnixSeconds).UtcDateTime;
+
+    /// <summary>Whether a confirmation link issued at <paramref name="issuedAt"/> confirms a waiting edition: asked for
+    /// at or before that moment. Times are whole seconds, as in the link.</summary>
+    private static bool CoveredBy(Subscription subscription, DateTime issuedAt) => subscription.SubscribedAt <= issuedAt;
+
     private bool IsExpired(LinkToken link) =>
         DateTimeOffset.FromUnixTimeSeconds(link.IssuedAtUnixSeconds).AddDays(Options.ConfirmationLinkLifetimeDays) < time.GetUtcNow();
 
@@ -323,7 +327,13 @@ public sealed partial class SubscriptionService(
     private static List<string> ActiveEditions(Subscriber s) =>
         [.. s.Subscriptions.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.Edition).Order(StringComparer.Ordinal)];
 
-    private static ConfirmView View(Subscriber s, ConfirmState state) => new(state, s.Id, PendingEditions(s), ActiveEditions(s));
+    /// <summary>The confirmation page's view of what a link issued at <paramref name="issuedAt"/> confirms.</summary>
+    private static ConfirmView View(Subscriber s, ConfirmState state, DateTime issuedAt) => new(
+        state, s.Id,
+        [.. s.Subscriptions.Where(x => (x.Status == SubscriptionStatus.Pending && CoveredBy(x, issuedAt))
+                                       || (s.Status == SubscriberStatus.Pending && x.Status == SubscriptionStatus.Active))
+            .Select(x => x.Edition).Order(StringComparer.Ordinal)],
+        ActiveEditions(s));
 
     private PreferencesView Preferences(Subscriber s) => new(
         s.Id, s.Email, s.Name, s.Status,

@@ -78,7 +78,6 @@ public static class AdminExtensions
             {
                 // Editors' pages hold people's data: never stored by a proxy or the browser's cache.
                 context.Response.Headers.CacheControl = "no-store";
-                context.Response.Headers["X-Frame-Options"] = "DENY";
             }
             return next(context);
         });
@@ -86,6 +85,8 @@ public static class AdminExtensions
         app.UseAuthorization();
         app.MapRazorPages();
         app.MapSingleSignOn();
+        app.MapGet(PublicationScript.Path, () => TypedResults.Text(PublicationScript.Source, "text/javascript; charset=utf-8"))
+            .RequireAuthorization();
         app.MapGet("/admin/api/publications/{id:int}", async (int id, NewsletterDbContext db, TimeProvider time, CancellationToken cancellationToken) =>
                 await PublicationView.ReadAsync(db, id, time.GetUtcNow().UtcDateTime, cancellationToken) is { } view
                     ? Results.Json(view.Live())

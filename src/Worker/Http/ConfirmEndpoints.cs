@@ -16,7 +16,7 @@ public static class ConfirmEndpoints
 {
     public static IEndpointRouteBuilder MapConfirm(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/confirm");
+        var group = app.MapGroup("/confirm").NoStore();
         group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}", Confirm).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}/resend", Resend).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Subscribe);

@@ -16,7 +16,7 @@ public static class PreferencesEndpoints
 {
     public static IEndpointRouteBuilder MapPreferences(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/preferences");
+        var group = app.MapGroup("/preferences").NoStore();
         group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
         // Saving can send a confirmation email (an edition coming back), so it is limited like a sign-up.
         group.MapPost("/{token}", Save).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Subscribe);
@@ -104,7 +104,10 @@ public static class PreferencesEndpoints
         {
             return PublicAnswers.BadBody(body, name);
         }
-        var result = await service.SavePreferencesAsync(token, body.Get(SignupFields.Name), body.GetAll(SignupFields.Editions),
+        // A JSON body changes only the fields it names. A form always names them all, and a form with no
+        // box ticked sends no 'editions' at all: for a form, that means none.
+        var chosen = body.IsJson && !body.Has(SignupFields.Editions) ? null : body.GetAll(SignupFields.Editions);
+        var result = await service.SavePreferencesAsync(token, body.Get(SignupFields.Name), chosen,
             context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString(),
             crisis.Normalize(body.Get(ReaderChoices.RegionField)), cancellationToken);
         if (result.View is null)

@@ -36,6 +36,9 @@ public sealed class PublicRequest
 
     public string ProblemDetail { get; private init; } = "";
 
+    /// <summary>Whether the body named the field at all (a JSON null counts as not named).</summary>
+    public bool Has(string name) => _values.ContainsKey(name);
+
     public string? Get(string name) => _values.TryGetValue(name, out var list) && list.Count > 0 ? list[0] : null;
 
     /// <summary>Every value of a repeated field; comma-separated values are split too.</summary>
@@ -159,6 +162,7 @@ public sealed class PublicRequest
                     case JsonValueKind.Null:
                         break;
                     case JsonValueKind.Array when property.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
+                        result.Add(key, StringValues.Empty); // an empty list is named, and means none
                         foreach (var item in property.Value.EnumerateArray())
                         {
                             result.Add(key, item.GetString()!);

@@ -29,7 +29,7 @@ public static class UnsubscribeEndpoints
 
     public static IEndpointRouteBuilder MapUnsubscribe(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/unsubscribe");
+        var group = app.MapGroup("/unsubscribe").NoStore();
         group.MapGet("/{token}", Show).RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}", Unsubscribe).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}/pause", Pause).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);

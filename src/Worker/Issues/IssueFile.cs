@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Newsletter.Templates.Models;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Data;
@@ -54,6 +55,11 @@ public static class IssueFile
 
     public static (ParsedIssue? Issue, IReadOnlyList<IssueProblem> Problems) Parse(string text, EditionsOptions editions)
     {
+        // Every way in (a file, an upload, the workspace's form) meets the same bound.
+        if (text.Length > IssueFileLimits.MaxBytes && Encoding.UTF8.GetByteCount(text) is var bytes && bytes > IssueFileLimits.MaxBytes)
+        {
+            return (null, [new IssueProblem(0, IssueFileLimits.TooLarge(bytes))]);
+        }
         var problems = new List<IssueProblem>();
         var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         if (lines.Length == 0 || lines[0].TrimEnd() != "---")
@@ -69,6 +75,10 @@ public static class IssueFile
         var body = string.Join('\n', lines[(end + 1)..]);
         var bodyFirstLine = end + 2; // 1-based line number of the first body line
 
+        if (IssueFileLimits.CheckFrontMatter(yaml) is { } limit)
+        {
+            return (null, [limit]);
+        }
         YamlMappingNode root;
         try
         {

@@ -27,14 +27,10 @@ public sealed partial class IssueQueue(
     /// queued (a file queued twice by mistake) is refused unless <paramref name="allowDuplicate"/>.</summary>
     public async Task<QueueResult> QueueFileAsync(string path, bool allowDuplicate, CancellationToken cancellationToken = default)
     {
-        string text;
-        try
+        var (text, unreadable) = await IssueFileLimits.ReadAsync(path, cancellationToken);
+        if (text is null)
         {
-            text = await File.ReadAllTextAsync(path, Encoding.UTF8, cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return new QueueResult(null, [$"{path}: cannot read the file: {ex.Message}"]);
+            return new QueueResult(null, [unreadable!]);
         }
         var (parsed, problems) = await CheckAsync(text, allowDuplicate ? null : 0, cancellationToken);
         if (parsed is null)
@@ -230,14 +226,10 @@ public sealed partial class IssueQueue(
                 ? (found, [])
                 : (null, [$"there is no issue {id} (see 'issues list'); to look at a file, give its path"]);
         }
-        string text;
-        try
+        var (text, unreadable) = await IssueFileLimits.ReadAsync(idOrFile, cancellationToken);
+        if (text is null)
         {
-            text = await File.ReadAllTextAsync(idOrFile, Encoding.UTF8, cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return (null, [$"{idOrFile}: cannot read the file: {ex.Message}"]);
+            return (null, [unreadable!]);
         }
         var (parsed, problems) = IssueFile.Parse(text, editions.Value);
         if (parsed is null)

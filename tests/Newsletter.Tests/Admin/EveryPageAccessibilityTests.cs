@@ -14,7 +14,7 @@ public sealed partial class EveryPageAccessibilityTests(ChromiumFixture chromium
     [Theory]
     [InlineData(1024, ColorScheme.Light)]
     [InlineData(375, ColorScheme.Dark)]
-    public async Task Every_workspace_page_passes_axe_and_fits_the_screen(int width, ColorScheme scheme)
+    public async Task Every_workspace_page_passes_axe_fits_the_screen_and_breaks_no_policy(int width, ColorScheme scheme)
     {
         await using var world = await SignupWorld.StartAsync(kestrel: true);
         var password = await WorkspaceEditor.AddAsync(world.App);
@@ -36,16 +36,34 @@ public sealed partial class EveryPageAccessibilityTests(ChromiumFixture chromium
 
         await using var context = await WorkspaceBrowser.OpenAsync(chromium, world, width, scheme);
         var page = await WorkspaceBrowser.SignedInAsync(context, world, password);
+        var refused = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                refused.Add($"{page.Url}: {message.Text}");
+            }
+        };
         foreach (var path in pages)
         {
             var response = await page.GotoAsync(path);
             Assert.True(response?.Status == 200, $"{path} answered {response?.Status}");
             await WorkspaceBrowser.AssertFitsAndAccessibleAsync(page, path);
+            // Scripts come from files (the policy allows no inline script), and the live counts' one loads.
+            Assert.True(await page.EvaluateAsync<bool>("() => [...document.scripts].every(s => s.src)"), $"{path} has an inline script");
+            if (path == "/admin/publications/1")
+            {
+                Assert.Equal(1, await page.EvaluateAsync<int>("() => document.scripts.length"));
+                var script = await page.APIRequest.GetAsync("/admin/scripts/publication.js");
+                Assert.Equal((200, "text/javascript; charset=utf-8"), (script.Status, script.Headers["content-type"]));
+            }
             if (path == "/admin/readers/1")
             {
                 Assert.Equal(1, await page.Locator("#bounces tbody tr").CountAsync());
             }
         }
+        // The pages' Content-Security-Policy refuses nothing they use: styles, forms, the previews' frames, scripts.
+        Assert.True(refused.Count == 0, string.Join('\n', refused));
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{[^}]+\}")]

@@ -57,6 +57,40 @@ public sealed class PreferencesAndUnsubscribeTests
     }
 
     [Fact]
+    public async Task A_JSON_save_changes_only_the_fields_it_names_and_leaves_the_others_as_they_were()
+    {
+        await using var world = await SignupWorld.StartAsync();
+        var id = await world.SubscribeConfirmedAsync("prefs@example.org", "Sam", "weekly-tip", "weekly-fact");
+        var token = world.PreferencesToken(id);
+
+        var nameOnly = await world.PostAsync($"/preferences/{token}", SignupWorld.Json("""{"name":"Samantha"}"""));
+
+        Assert.Equal(HttpStatusCode.OK, nameOnly.StatusCode);
+        Assert.Equal(new Dictionary<string, SubscriptionStatus>
+        {
+            ["weekly-tip"] = SubscriptionStatus.Active,
+            ["weekly-fact"] = SubscriptionStatus.Active,
+        }, await EditionsAsync(world, id));
+
+        var editionsOnly = await world.PostAsync($"/preferences/{token}", SignupWorld.Json("""{"editions":["weekly-fact"]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, editionsOnly.StatusCode);
+        Assert.Equal(SubscriptionStatus.Unsubscribed, (await EditionsAsync(world, id))["weekly-tip"]);
+        await using (var db = world.App.OpenDb())
+        {
+            Assert.Equal("Samantha", (await db.Subscribers.SingleAsync()).Name);
+        }
+
+        // Naming a field empty still clears it: an empty name, or no editions at all.
+        await world.PostAsync($"/preferences/{token}", SignupWorld.Json("""{"name":"","editions":[]}"""));
+        Assert.All((await EditionsAsync(world, id)).Values, s => Assert.Equal(SubscriptionStatus.Unsubscribed, s));
+        await using (var db = world.App.OpenDb())
+        {
+            Assert.Null((await db.Subscribers.SingleAsync()).Name);
+        }
+    }
+
+    [Fact]
     public async Task Ticking_an_edition_the_reader_had_left_waits_for_a_confirmation_email()
     {
         await using var world = await SignupWorld.StartAsync();

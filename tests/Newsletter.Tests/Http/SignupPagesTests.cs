@@ -146,7 +146,7 @@ public sealed class SignupPagesTests(ChromiumFixture chromium) : IClassFixture<C
     [InlineData("confirm")]
     [InlineData("preferences")]
     [InlineData("unsubscribe")]
-    public async Task Each_page_fits_a_phone_screen_without_sideways_scrolling_and_loads_nothing_from_elsewhere(string which)
+    public async Task Each_page_fits_a_phone_screen_without_sideways_scrolling_loads_nothing_from_elsewhere_and_breaks_no_policy(string which)
     {
         await using var world = await SignupWorld.StartAsync(kestrel: true);
         var path = which;
@@ -167,6 +167,14 @@ public sealed class SignupPagesTests(ChromiumFixture chromium) : IClassFixture<C
         }
         var (context, page, requests) = await OpenAsync(world, new ViewportSize { Width = 360, Height = 740 });
         await using var _ = context;
+        var refused = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                refused.Add(message.Text);
+            }
+        };
 
         await page.GotoAsync(path);
 
@@ -174,6 +182,9 @@ public sealed class SignupPagesTests(ChromiumFixture chromium) : IClassFixture<C
         Assert.True(await page.EvaluateAsync<bool>("() => parseFloat(getComputedStyle(document.body).fontSize) >= 16"));
         Assert.Equal("en", await page.EvaluateAsync<string>("() => document.documentElement.lang"));
         Assert.All(requests, url => Assert.StartsWith(world.BaseAddress!.ToString(), url));
+        // The page's policy refuses nothing the page itself needs (its styles, its forms).
+        Assert.True(refused.Count == 0, string.Join('\n', refused));
+        Assert.Equal("18px", await page.EvaluateAsync<string>("() => getComputedStyle(document.body).fontSize"));
         // Every form control a person can use has a label.
         Assert.Equal(0, await page.EvaluateAsync<int>(
             "() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => e.labels.length === 0).length"));

@@ -15,7 +15,7 @@ namespace Newsletter.Worker.Admin.Pages;
 public sealed class WriteModel(IssueQueue queue, AuditLog audit, IOptions<EditionsOptions> editions) : EditorPage
 {
     /// <summary>An issue file is a page of text; anything bigger is not one.</summary>
-    public const int MaxUploadBytes = 256 * 1024;
+    public const int MaxUploadBytes = Issues.IssueFileLimits.MaxBytes;
 
     [BindProperty]
     public IssueForm Form { get; set; } = new();
