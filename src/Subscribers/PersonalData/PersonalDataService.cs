@@ -22,9 +22,11 @@ public interface IDeliveryHistory
     /// <summary>Totals per edition of the records compacted away after their retention period.</summary>
     Task<IReadOnlyList<EarlierDeliveriesEntry>> EarlierForSubscriberAsync(int subscriberId, CancellationToken cancellationToken);
 
-    /// <summary>Removes what in those records could identify the person (server replies quoting the address)
-    /// and the person's totals. The records themselves stay: they say a publication went out, not to whom.</summary>
-    Task ForgetAsync(int subscriberId, CancellationToken cancellationToken);
+    /// <summary>Removes what in those records could identify the person: server replies on their deliveries
+    /// (<paramref name="subscriberId"/>, when they were on the list), and <paramref name="normalizedAddress"/>
+    /// wherever free text (a publication's note) quotes it, and the person's compacted totals. The records
+    /// themselves stay: they say a publication went out, not to whom.</summary>
+    Task ForgetAsync(int? subscriberId, string normalizedAddress, CancellationToken cancellationToken);
 }
 
 /// <summary>How an export is written, wherever it is asked for (command line or workspace): one format for the person.</summary>
@@ -132,9 +134,10 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
         // Checkpoint: all of it or none of it.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var id = await db.Set<Subscriber>().Where(s => s.NormalizedEmail == normalized).Select(s => (int?)s.Id).FirstOrDefaultAsync(cancellationToken);
+        // Free text may quote the address even when nobody on the list has it now.
+        await deliveries.ForgetAsync(id, normalized, cancellationToken);
         if (id is { } subscriberId)
         {
-            await deliveries.ForgetAsync(subscriberId, cancellationToken);
             await db.Set<Subscription>().Where(s => s.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
             // Sign-up emails, sent or still owed: an erased person is not written to again. (One
             // already handed to the mail server by a sender at this moment may still arrive.)

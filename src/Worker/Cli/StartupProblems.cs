@@ -76,6 +76,12 @@ public static partial class StartupProblems
     /// <summary>Option validation failures as "configuration: Section:Key: what is wrong (how to set it)".</summary>
     private static List<string>? Settings(Exception ex)
     {
+        // A value the binder cannot read as its type (a switch that is not true or false) fails before validation.
+        if (ex is InvalidOperationException && Unconvertible().Match(ex.Message) is { Success: true } bad)
+        {
+            var type = bad.Groups["type"].Value.Replace("System.", "", StringComparison.Ordinal);
+            return [Setting(typeof(object), $"{bad.Groups["key"].Value}: '{bad.Groups["value"].Value}' is not a valid {type}")];
+        }
         var failures = ex switch
         {
             OptionsValidationException o => [o],
@@ -103,6 +109,9 @@ public static partial class StartupProblems
 
     [GeneratedRegex(@"^DataAnnotation validation failed for '(?<type>\w+)' members: '(?<member>[\w.]+)' with the error: '(?<error>.*)'\.?$", RegexOptions.Singleline)]
     private static partial Regex DataAnnotation();
+
+    [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[\w.]+)'")]
+    private static partial Regex Unconvertible();
 
     [GeneratedRegex(@"address (?<url>\S+?): ")]
     private static partial Regex BindAddress();

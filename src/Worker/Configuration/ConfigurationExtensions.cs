@@ -15,6 +15,8 @@ public static class ConfigurationExtensions
         services.AddOptions<CrisisRegionOptions>().BindConfiguration(CrisisRegionOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CrisisRegionOptions>, CrisisRegionOptionsValidator>();
         services.AddSingleton<CrisisLines>();
+        // Only Logging:IncludeAddresses; the logging section's other keys belong to the loggers.
+        services.AddOptions<LogPrivacyOptions>().BindConfiguration(LogPrivacyOptions.Section).ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         return builder;
     }

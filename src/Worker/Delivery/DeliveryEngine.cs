@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
@@ -33,13 +34,14 @@ public sealed class DeliveryEngine(
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<EditionsOptions> editions,
     IOptions<HostOptions> hostOptions,
+    IOptions<LogPrivacyOptions> logPrivacy,
     TimeProvider time,
     NewsletterMetrics metrics,
     ILogger<DeliveryEngine> logger)
 {
     private readonly DeliveryClaims _claims = new(InstanceId.New(), scopes, deliveryOptions.Value, time, logger);
 
-    private readonly OutcomeRecorder _outcomes = new(deliveryOptions.Value, time, logger);
+    private readonly OutcomeRecorder _outcomes = new(deliveryOptions.Value, logPrivacy.Value, time, logger);
 
     private readonly RunMonitor _monitor = new(scopes, deliveryOptions.Value, time, logger);
 
@@ -339,12 +341,13 @@ public sealed class DeliveryEngine(
                 {
                     // This one recipient's message cannot be built (a stored address that is not one
                     // mailbox, from before validation or a hand edit): a permanent failure of this
-                    // delivery, recorded with the reason; the rest of the send goes on.
+                    // delivery, recorded with the reason (which may quote the address: masked); the rest of the send goes on.
+                    var error = AddressMask.Mask(ex.Message);
                     await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, delivery.Attempts + 1, now, null,
-                        $"not sent: {ex.Message}");
-                    run.CountError(ex.Message);
-                    logger.LogWarning("Publication {PublicationId}: delivery {DeliveryId} to subscriber {SubscriberId} not sent: {Error}",
-                        publicationId, delivery.Id, delivery.SubscriberId, ex.Message);
+                        $"not sent: {error}");
+                    run.CountError(error);
+                    logger.LogWarning("Publication {PublicationId}: delivery {DeliveryId} to subscriber {Subscriber} not sent: {Error}",
+                        publicationId, delivery.Id, logPrivacy.Value.Name(delivery.SubscriberId, recipient.Email), error);
                     next++;
                     continue;
                 }

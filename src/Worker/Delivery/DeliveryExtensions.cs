@@ -20,6 +20,7 @@ public static class DeliveryExtensions
         services.AddSingleton<VerpAddresses>();
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<PickupTransport>();
+        services.AddSingleton<PickupRetention>();
         services.AddSingleton<IMailTransport>(sp => sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.Transport switch
         {
             TransportKind.Smtp => sp.GetRequiredService<SmtpTransport>(),
@@ -36,10 +37,11 @@ public static class DeliveryExtensions
         return builder;
     }
 
-    /// <summary>The background sender of the running service.</summary>
+    /// <summary>The background sender of the running service, and the pickup folder's clean-up.</summary>
     public static IHostApplicationBuilder AddNewsletterDeliveryService(this IHostApplicationBuilder builder)
     {
         builder.Services.AddHostedService<DeliveryService>();
+        builder.Services.AddHostedService<PickupRetentionService>();
         return builder;
     }
 }

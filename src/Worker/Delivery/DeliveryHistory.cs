@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.PersonalData;
 using Newsletter.Worker.Data;
 
@@ -31,12 +32,27 @@ internal sealed class DeliveryHistory(NewsletterDbContext db) : IDeliveryHistory
             .Select(t => new EarlierDeliveriesEntry(t.Edition, t.Delivered, t.Failed, t.FirstSlotUtc, t.LastSlotUtc))
             .ToListAsync(cancellationToken);
 
-    public async Task ForgetAsync(int subscriberId, CancellationToken cancellationToken)
+    public async Task ForgetAsync(int? subscriberId, string normalizedAddress, CancellationToken cancellationToken)
     {
-        await db.Deliveries.Where(d => d.SubscriberId == subscriberId && d.LastResult != null)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LastResult, (string?)null), cancellationToken);
-        // Bounces keep the remote server's words, which may name the address.
-        await db.Bounces.Where(b => b.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
-        await db.DeliveryTotals.Where(t => t.SubscriberId == subscriberId).ExecuteDeleteAsync(cancellationToken);
+        if (subscriberId is { } id)
+        {
+            await db.Deliveries.Where(d => d.SubscriberId == id && d.LastResult != null)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.LastResult, (string?)null), cancellationToken);
+            // Bounces keep the remote server's words, which may name the address.
+            await db.Bounces.Where(b => b.SubscriberId == id).ExecuteDeleteAsync(cancellationToken);
+            await db.DeliveryTotals.Where(t => t.SubscriberId == id).ExecuteDeleteAsync(cancellationToken);
+        }
+        if (normalizedAddress.Length == 0)
+        {
+            return;
+        }
+        // A pause's note quotes the last error, and replies stored before they were masked may name the address.
+        var notes = await db.Publications.Where(p => p.Note != null && p.Note.ToLower().Contains(normalizedAddress))
+            .ToListAsync(cancellationToken);
+        foreach (var publication in notes)
+        {
+            publication.Note = AddressMask.Erase(publication.Note, normalizedAddress);
+        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -20,6 +20,11 @@ public sealed class DeliveryOptions
     [Required]
     public string PickupDirectory { get; set; } = "data/pickup";
 
+    /// <summary>How long a message file stays in the pickup folder (it holds a reader's address and live
+    /// links); the running service deletes older ones every hour. Zero keeps them all.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan PickupRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Parallel SMTP connections per process (shared by every publication it sends), each reused across messages.</summary>
     [Range(1, 64)]
     public int Connections { get; set; } = 2;

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.Model;
+using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;
@@ -8,7 +9,7 @@ namespace Newsletter.Worker.Delivery;
 /// Checkpoint 4 of a message: the server's reply becomes the delivery's outcome (sent, retry later,
 /// failed), the run's counters and throttle hear of it, and an address that keeps refusing is suppressed.
 /// </summary>
-internal sealed class OutcomeRecorder(DeliveryOptions options, TimeProvider time, ILogger logger)
+internal sealed class OutcomeRecorder(DeliveryOptions options, LogPrivacyOptions privacy, TimeProvider time, ILogger logger)
 {
     /// <summary>Checkpoint 4: the server's answer, recorded before this connection sends again.</summary>
     public async Task RecordAsync(
@@ -29,8 +30,8 @@ internal sealed class OutcomeRecorder(DeliveryOptions options, TimeProvider time
             case SendStatus.PermanentFailure:
                 await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, attempts, now, code, result.Reply);
                 run.CountError(result.Reply);
-                logger.LogWarning("Publication {PublicationId}: {Email} refused permanently: {Reply}",
-                    run.Publication.Id, recipient.Email, result.Reply);
+                logger.LogWarning("Publication {PublicationId}: subscriber {Subscriber} refused permanently: {Reply}",
+                    run.Publication.Id, privacy.Name(recipient.SubscriberId, recipient.Email), result.Reply);
                 await SuppressIfDueAsync(db, recipient, result, now);
                 break;
 
@@ -112,7 +113,7 @@ internal sealed class OutcomeRecorder(DeliveryOptions options, TimeProvider time
         try
         {
             await db.SaveChangesAsync();
-            logger.LogWarning("Suppressed subscriber {SubscriberId}'s address: {Note}", recipient.SubscriberId, note);
+            logger.LogWarning("Suppressed subscriber {Subscriber}'s address: {Note}", privacy.Name(recipient.SubscriberId, recipient.Email), note);
         }
         catch (DbUpdateException)
         {

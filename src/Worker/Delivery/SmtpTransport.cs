@@ -166,8 +166,9 @@ public sealed class SmtpTransport(IOptions<SmtpOptions> options, ILogger<SmtpTra
                                            or ServiceNotConnectedException or TimeoutException or ObjectDisposedException)
             {
                 _broken = true;
-                logger.LogWarning("SMTP connection lost: {Error}", ex.Message);
-                return new SendResult(SendStatus.ConnectionLost, 0, null, ex.Message);
+                var lost = new SendResult(SendStatus.ConnectionLost, 0, null, ex.Message);
+                logger.LogWarning("SMTP connection lost: {Error}", lost.Reply);
+                return lost;
             }
         }
 

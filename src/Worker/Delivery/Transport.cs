@@ -1,4 +1,5 @@
 using MimeKit;
+using Newsletter.Subscribers.Addresses;
 
 namespace Newsletter.Worker.Delivery;
 
@@ -48,6 +49,10 @@ public enum SendStatus
 /// was a reply, and the reply text.</summary>
 public sealed record SendResult(SendStatus Status, int Code, string? EnhancedStatus, string Reply)
 {
+    /// <summary>The reply with any address in it masked (<c>j***@example.org</c>): servers quote the
+    /// recipient, and every reply is stored, logged or both. Done here, where all replies pass.</summary>
+    public string Reply { get; init; } = AddressMask.Mask(Reply);
+
     public static SendResult Accepted(string reply) => new(SendStatus.Accepted, 250, null, reply);
 
     /// <summary>A 5.1.x status: the mailbox does not exist or cannot be addressed.</summary>

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Newsletter.Subscribers.Addresses;
 using Newsletter.Worker.Data;
@@ -46,8 +45,8 @@ public sealed class AuditLog(NewsletterDbContext db, TimeProvider time)
                 .ToListAsync(cancellationToken);
             foreach (var entry in entries)
             {
-                entry.Target = Erase(entry.Target, needle);
-                entry.Details = Erase(entry.Details, needle);
+                entry.Target = AddressMask.Erase(entry.Target, needle);
+                entry.Details = AddressMask.Erase(entry.Details, needle);
             }
             await db.SaveChangesAsync(cancellationToken);
             if (sqlite)
@@ -60,9 +59,6 @@ public sealed class AuditLog(NewsletterDbContext db, TimeProvider time)
             await db.Database.CloseConnectionAsync();
         }
     }
-
-    private static string? Erase(string? text, string address) =>
-        text is null ? null : Regex.Replace(text, Regex.Escape(address), "(erased address)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
 
     /// <summary>Newest first.</summary>
     public Task<List<AuditEntry>> LatestAsync(int count, CancellationToken cancellationToken) =>

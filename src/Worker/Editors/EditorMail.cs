@@ -14,7 +14,8 @@ public sealed record EditorEmail(string From, string Subject, string Text, strin
 /// <summary>Sends the service's own emails to editors through the configured transport (pickup folder or SMTP),
 /// one copy per editor over one connection.</summary>
 public sealed partial class EditorMail(
-    IMailTransport transport, IOptions<NewsletterOptions> newsletter, TimeProvider time, ILogger<EditorMail> logger)
+    IMailTransport transport, IOptions<NewsletterOptions> newsletter, IOptions<LogPrivacyOptions> logPrivacy, TimeProvider time,
+    ILogger<EditorMail> logger)
 {
     /// <summary>How many editors' servers accepted the email. A refusal or an unreachable server is logged
     /// in one line and counted out, never thrown: the caller decides whether to try again later.</summary>
@@ -35,7 +36,7 @@ public sealed partial class EditorMail(
                 }
                 else
                 {
-                    LogRefused(logger, email.Subject, editor.Email, result.Reply);
+                    LogRefused(logger, email.Subject, logPrivacy.Value.Name(editor.Id, editor.Email), result.Reply);
                 }
                 if (!connection.IsOpen)
                 {
@@ -73,7 +74,7 @@ public sealed partial class EditorMail(
         return message;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Editors' email \"{Subject}\" to {Editor} was refused; trying again at the next check if no editor got it: {Reply}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Editors' email \"{Subject}\" to editor {Editor} was refused; trying again at the next check if no editor got it: {Reply}")]
     private static partial void LogRefused(ILogger logger, string subject, string editor, string reply);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Editors' email \"{Subject}\" not sent, trying again at the next check: {Reason}")]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Text;
 using Newsletter.Subscribers;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Models;
@@ -55,7 +56,8 @@ public sealed class LifecycleEmailSignal : IOutboxSignal
 public sealed partial class LifecycleMailer(
     IEmailRenderer renderer, IMailTransport transport, SubscriberLinks links, IServiceScopeFactory scopes, LifecycleEmailSignal signal,
     IOptions<NewsletterOptions> newsletter, IOptions<EditionsOptions> editions, IOptions<SubscriberOptions> options,
-    IOptions<DeliveryOptions> delivery, IOptions<HostOptions> hostOptions, TimeProvider time, ILogger<LifecycleMailer> logger)
+    IOptions<DeliveryOptions> delivery, IOptions<HostOptions> hostOptions, IOptions<LogPrivacyOptions> logPrivacy, TimeProvider time,
+    ILogger<LifecycleMailer> logger)
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,8 +150,8 @@ public sealed partial class LifecycleMailer(
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    LogFailed(logger, ex, email.Kind, email.SubscriberId);
-                    error = $"{ex.GetType().Name}: {ex.Message}";
+                    LogFailed(logger, ex, email.Kind, Name(email));
+                    error = $"{ex.GetType().Name}: {AddressMask.Mask(ex.Message)}";
                 }
 
                 // Checkpoint: the server's answer is recorded, whatever happens to the host now.
@@ -188,17 +190,17 @@ public sealed partial class LifecycleMailer(
             case SendStatus.Accepted:
                 if (await outbox.MarkSentAsync(email, CancellationToken.None))
                 {
-                    LogSent(logger, email.Kind, email.SubscriberId, email.Attempts + 1);
+                    LogSent(logger, email.Kind, Name(email), email.Attempts + 1);
                 }
                 else
                 {
-                    LogLostClaim(logger, email.Kind, email.SubscriberId);
+                    LogLostClaim(logger, email.Kind, Name(email));
                 }
                 return true;
             case SendStatus.PermanentFailure:
                 if (await outbox.GiveUpAsync(email, result.Reply, CancellationToken.None))
                 {
-                    LogRefused(logger, email.Kind, email.SubscriberId, result.Reply);
+                    LogRefused(logger, email.Kind, Name(email), result.Reply);
                 }
                 return true;
             default:
@@ -206,11 +208,11 @@ public sealed partial class LifecycleMailer(
                 var outcome = await outbox.RetryLaterAsync(email, reason, CancellationToken.None);
                 if (outcome == RetryOutcome.WillRetry)
                 {
-                    LogRetrying(logger, email.Kind, email.SubscriberId, email.Attempts + 1, LifecycleOutbox.Backoff(email.Attempts + 1), reason);
+                    LogRetrying(logger, email.Kind, Name(email), email.Attempts + 1, LifecycleOutbox.Backoff(email.Attempts + 1), reason);
                 }
                 else if (outcome == RetryOutcome.GaveUp)
                 {
-                    LogGaveUp(logger, email.Kind, email.SubscriberId, email.Attempts + 1, reason);
+                    LogGaveUp(logger, email.Kind, Name(email), email.Attempts + 1, reason);
                 }
                 // The server is unreachable or asks us to slow down: the other emails wait for the next pass.
                 return result is { Status: SendStatus.TemporaryFailure or SendStatus.ConnectionLost };
@@ -283,6 +285,8 @@ public sealed partial class LifecycleMailer(
         return e.Get(e.Keys[0]).From;
     }
 
+    private string Name(ClaimedEmail email) => logPrivacy.Value.Name(email.SubscriberId, email.Email);
+
     /// <summary>Lets <see cref="WhenIdleAsync"/> look again.</summary>
     private void Progressed()
     {
@@ -295,23 +299,23 @@ public sealed partial class LifecycleMailer(
         done.TrySetResult();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-up email ({Kind}) sent to subscriber {SubscriberId} (attempt {Attempt})")]
-    private static partial void LogSent(ILogger logger, LifecycleEmailKind kind, int subscriberId, int attempt);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-up email ({Kind}) sent to subscriber {Subscriber} (attempt {Attempt})")]
+    private static partial void LogSent(ILogger logger, LifecycleEmailKind kind, string subscriber, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} was refused permanently and given up on; the address may ask again at once: {Reply}")]
-    private static partial void LogRefused(ILogger logger, LifecycleEmailKind kind, int subscriberId, string reply);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {Subscriber} was refused permanently and given up on; the address may ask again at once: {Reply}")]
+    private static partial void LogRefused(ILogger logger, LifecycleEmailKind kind, string subscriber, string reply);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId}: attempt {Attempt} failed, trying again in {Delay}: {Reason}")]
-    private static partial void LogRetrying(ILogger logger, LifecycleEmailKind kind, int subscriberId, int attempt, TimeSpan delay, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {Subscriber}: attempt {Attempt} failed, trying again in {Delay}: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, LifecycleEmailKind kind, string subscriber, int attempt, TimeSpan delay, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} given up on after {Attempts} attempt(s); the address may ask again at once: {Reason}")]
-    private static partial void LogGaveUp(ILogger logger, LifecycleEmailKind kind, int subscriberId, int attempts, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {Subscriber} given up on after {Attempts} attempt(s); the address may ask again at once: {Reason}")]
+    private static partial void LogGaveUp(ILogger logger, LifecycleEmailKind kind, string subscriber, int attempts, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} could not be prepared or sent")]
-    private static partial void LogFailed(ILogger logger, Exception ex, LifecycleEmailKind kind, int subscriberId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sign-up email ({Kind}) to subscriber {Subscriber} could not be prepared or sent")]
+    private static partial void LogFailed(ILogger logger, Exception ex, LifecycleEmailKind kind, string subscriber);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {SubscriberId} was accepted after its claim had expired or the person was erased; it may go out twice")]
-    private static partial void LogLostClaim(ILogger logger, LifecycleEmailKind kind, int subscriberId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-up email ({Kind}) to subscriber {Subscriber} was accepted after its claim had expired or the person was erased; it may go out twice")]
+    private static partial void LogLostClaim(ILogger logger, LifecycleEmailKind kind, string subscriber);
 }
 
 /// <summary>The running service's sign-up email sender: sends what is due in the outbox when woken

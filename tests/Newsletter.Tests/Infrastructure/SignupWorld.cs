@@ -49,9 +49,11 @@ public sealed class SignupWorld : IAsyncDisposable
     public HttpClient Client { get; private set; } = null!;
 
     /// <summary>Starts the world. <paramref name="app"/> and <paramref name="time"/> continue an
-    /// earlier test host's file and clock (the world then owns and disposes the app).</summary>
+    /// earlier test host's file and clock (the world then owns and disposes the app); <paramref name="services"/>
+    /// adds to the app's services (a log provider).</summary>
     public static async Task<SignupWorld> StartAsync(
-        Action<TestApp>? configure = null, bool kestrel = false, TestApp? app = null, FakeTimeProvider? time = null)
+        Action<TestApp>? configure = null, bool kestrel = false, TestApp? app = null, FakeTimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
         app ??= TestApp.Create();
         var smtp = await TestSmtpServer.StartAsync();
@@ -60,7 +62,7 @@ public sealed class SignupWorld : IAsyncDisposable
             .Set("Subscribers:RateLimit:LinksPermitLimit", "1000");
         configure?.Invoke(app);
         time ??= new FakeTimeProvider(Start);
-        var web = new SignupWebApp(app, time);
+        var web = new SignupWebApp(app, time, services);
         var world = new SignupWorld(app, smtp, web, time);
         try
         {
@@ -177,7 +179,7 @@ public sealed class SignupWorld : IAsyncDisposable
 }
 
 /// <summary>The real <c>Program</c> on a <see cref="TestApp"/>'s settings, with a fake clock.</summary>
-public sealed class SignupWebApp(TestApp app, TimeProvider time) : WebApplicationFactory<Program>
+public sealed class SignupWebApp(TestApp app, TimeProvider time, Action<IServiceCollection>? more = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -185,7 +187,11 @@ public sealed class SignupWebApp(TestApp app, TimeProvider time) : WebApplicatio
         {
             builder.UseSetting(key, value);
         }
-        builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton(time)));
+        builder.ConfigureTestServices(services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton(time));
+            more?.Invoke(services);
+        });
     }
 }
 
