@@ -44,7 +44,7 @@ public sealed record ImportReport
 /// reader is pending and receives nothing until they confirm. Addresses already on the list are
 /// skipped, which makes re-running a file harmless.
 /// </summary>
-public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, TimeProvider time)
+public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, TimeProvider time, AddressHasher hasher)
 {
     internal static readonly string[] KnownColumns = ["email", "name", "editions", "consented_at", "source"];
 
@@ -86,7 +86,7 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
                 continue;
             }
             seen[normalized] = row.Line;
-            if (suppressed.Contains(EmailAddress.Hash(normalized)))
+            if (suppressed.Contains(hasher.Hash(normalized)))
             {
                 problems.Add(new ImportProblem(row.Line, $"{normalized} is on the suppression list and is never added again"));
                 continue;
@@ -136,7 +136,7 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
                 cancellationToken.ThrowIfCancellationRequested();
                 var confirmed = consentedAt is not null;
                 var id = Convert.ToInt32(subscribers.InsertReturning(
-                    row.Email!.Trim(), normalized, EmailAddress.Hash(normalized), SignupInput.CleanName(row.Name),
+                    row.Email!.Trim(), normalized, hasher.Hash(normalized), SignupInput.CleanName(row.Name),
                     (int)(confirmed ? SubscriberStatus.Confirmed : SubscriberStatus.Pending), now, consentedAt), System.Globalization.CultureInfo.InvariantCulture);
                 foreach (var key in chosen)
                 {

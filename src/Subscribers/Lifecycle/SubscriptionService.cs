@@ -16,7 +16,7 @@ namespace Newsletter.Subscribers.Lifecycle;
 /// </summary>
 public sealed partial class SubscriptionService(
     DbContext db, IKnownEditions editions, LinkTokenSigner signer, IOptions<SubscriberOptions> options, TimeProvider time,
-    IOutboxSignal? outboxSignal = null)
+    AddressHasher hasher, IOutboxSignal? outboxSignal = null)
 {
     private SubscriberOptions Options => options.Value;
 
@@ -39,7 +39,7 @@ public sealed partial class SubscriptionService(
             return new SignupResult(errors, null);
         }
 
-        var hash = EmailAddress.Hash(normalized);
+        var hash = hasher.Hash(normalized);
         if (await db.Set<Suppression>().AnyAsync(s => s.EmailHash == hash, cancellationToken))
         {
             return new SignupResult(errors, null);

@@ -12,7 +12,7 @@ public sealed class Subscriber
     /// <summary>Lower-cased, trimmed address; unique.</summary>
     public required string NormalizedEmail { get; set; }
 
-    /// <summary>Hex SHA-256 of <see cref="NormalizedEmail"/>, joined against the suppression list.</summary>
+    /// <summary>Keyed hash of <see cref="NormalizedEmail"/> (<c>AddressHasher</c>), joined against the suppression list.</summary>
     public required string EmailHash { get; set; }
 
     public string? Name { get; set; }
@@ -82,7 +82,7 @@ public sealed class Suppression
 {
     public int Id { get; set; }
 
-    /// <summary>Lower-case hex SHA-256 of the normalised address; unique.</summary>
+    /// <summary>Keyed hash of the normalised address (<c>AddressHasher</c>); unique.</summary>
     public required string EmailHash { get; set; }
 
     public SuppressionReason Reason { get; set; }

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.Addresses;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
@@ -37,49 +36,88 @@ public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptio
 
 public static class LinkExtensions
 {
-    internal const string TokenSecretSettingKey = "token-secret";
-
     public static IHostApplicationBuilder AddNewsletterLinks(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(sp => new LinkTokenSigner(LoadOrCreateSecret(sp)));
-        builder.Services.AddSingleton<LinkBuilder>();
+        var services = builder.Services;
+        services.AddOptions<LinkKeyOptions>().BindConfiguration(NewsletterOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LinkKeyOptions>, LinkKeyOptionsValidator>();
+        services.AddScoped<StoredKeys>();
+        services.AddSingleton(sp => new KeySources(sp));
+        services.AddSingleton(sp => sp.GetRequiredService<KeySources>().SigningKeys);
+        services.AddSingleton(sp => new LinkTokenSigner(sp.GetRequiredService<SigningKeys>()));
+        services.AddSingleton(sp => new AddressHasher(sp.GetRequiredService<KeySources>().AddressHashKey));
+        services.AddSingleton<LinkBuilder>();
+        // Runs only where the host is started (the service), not in commands.
+        services.AddHostedService<StoredKeysWarning>();
         return builder;
     }
+}
 
-    /// <summary>
-    /// The configured secret, else the one kept in the database, else a new one stored there.
-    /// Kept in the database (not a local file) so every instance sharing it signs alike.
-    /// </summary>
-    private static byte[] LoadOrCreateSecret(IServiceProvider services)
+/// <summary>
+/// Where the keys come from: configuration, else the database (read, or generated, on first use).
+/// Loaded once per process: keys rotated in the database take effect in processes started after.
+/// </summary>
+public sealed class KeySources(IServiceProvider services)
+{
+    private readonly Lazy<(SigningKeys Keys, bool Stored)> _signing = new(() => LoadSigning(services));
+    private readonly Lazy<(byte[] Key, bool Stored)> _hash = new(() => LoadHashKey(services));
+
+    public SigningKeys SigningKeys => _signing.Value.Keys;
+
+    public byte[] AddressHashKey => _hash.Value.Key;
+
+    /// <summary>Settings naming the keys that live in the database, for the start-up warning.</summary>
+    public IReadOnlyList<string> StoredInDatabase()
     {
-        var configured = services.GetRequiredService<IOptions<NewsletterOptions>>().Value.TokenSecret;
-        if (!string.IsNullOrEmpty(configured))
+        var stored = new List<string>();
+        if (_signing.Value.Stored)
         {
-            return Convert.FromBase64String(configured);
+            stored.Add($"{NewsletterOptions.Section}:TokenKeys (the link-signing keys)");
+        }
+        if (_hash.Value.Stored)
+        {
+            stored.Add($"{NewsletterOptions.Section}:AddressHashKey (the address hash key)");
+        }
+        return stored;
+    }
+
+    private static (SigningKeys, bool) LoadSigning(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<LinkKeyOptions>>().Value;
+        if (options.SigningKeysConfigured)
+        {
+            return (new SigningKeys(options.ActiveKeys()), false);
         }
         using var scope = services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-        var stored = db.Settings.AsNoTracking().FirstOrDefault(s => s.Key == TokenSecretSettingKey);
-        if (stored is null)
-        {
-            db.Settings.Add(new Setting
-            {
-                Key = TokenSecretSettingKey,
-                Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
-            });
-            try
-            {
-                db.SaveChanges();
-                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LinkExtensions))
-                    .LogInformation("Generated the link-signing secret and stored it in the database");
-            }
-            catch (DbUpdateException)
-            {
-                // Another instance stored one first; use theirs.
-                db.ChangeTracker.Clear();
-            }
-            stored = db.Settings.AsNoTracking().First(s => s.Key == TokenSecretSettingKey);
-        }
-        return Convert.FromBase64String(stored.Value);
+        return (scope.ServiceProvider.GetRequiredService<StoredKeys>().LoadOrCreate(), true);
     }
+
+    private static (byte[], bool) LoadHashKey(IServiceProvider services)
+    {
+        var configured = services.GetRequiredService<IOptions<LinkKeyOptions>>().Value.AddressHashKey;
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return (Convert.FromBase64String(configured), false);
+        }
+        using var scope = services.CreateScope();
+        return (scope.ServiceProvider.GetRequiredService<StoredKeys>().LoadOrCreateAddressHashKey(), true);
+    }
+}
+
+/// <summary>Says once, at the service's start outside Development, that keys live in the database: any backup
+/// or staging copy of it can then forge links for live readers and test guessed addresses against the hashes.</summary>
+internal sealed class StoredKeysWarning(KeySources keys, IHostEnvironment environment, ILogger<StoredKeysWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!environment.IsDevelopment() && keys.StoredInDatabase() is { Count: > 0 } stored)
+        {
+            logger.LogWarning(
+                "Keys are kept in the database, so any copy of it can forge readers' links: configure {Settings} (newsletter keys rotate prints one)",
+                string.Join(" and ", stored));
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -21,7 +21,7 @@ public sealed class VerpTests
         var sam = factory.EnvelopeFrom(edition, new Recipient(42, "sam@example.com", "Sam"), publicationId: 7);
         var alex = factory.EnvelopeFrom(edition, new Recipient(43, "alex@example.com", null), publicationId: 7);
 
-        Assert.Matches("^bounces\\+7-42-[a-z2-7]{16}@bounces\\.example\\.org$", sam.Address);
+        Assert.Matches("^bounces\\+7-42-legacy-[a-z2-7]{16}@bounces\\.example\\.org$", sam.Address);
         Assert.NotEqual(sam.Address, alex.Address);
         Assert.True(sam.Address.Split('@')[0].Length <= 64);
         Assert.True(Verp().TryParse(sam.Address, out var token));
@@ -40,13 +40,15 @@ public sealed class VerpTests
     }
 
     [Theory]
-    [InlineData("bounces+7-43-")]
-    [InlineData("bounces+8-42-")]
-    [InlineData("other+7-42-")]
+    [InlineData("bounces+7-43-legacy-")]
+    [InlineData("bounces+8-42-legacy-")]
+    [InlineData("bounces+7-42-k1-")]
+    [InlineData("bounces+7-42-")]
+    [InlineData("other+7-42-legacy-")]
     public void A_forged_or_altered_bounce_address_is_not_believed(string prefix)
     {
         var genuine = Verp().For(7, 42)!.Address;
-        var mac = genuine.Split('-')[2].Split('@')[0];
+        var mac = genuine.Split('-')[3].Split('@')[0];
 
         Assert.False(Verp().TryParse($"{prefix}{mac}@bounces.example.org", out _));
     }
