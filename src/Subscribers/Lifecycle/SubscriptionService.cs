@@ -164,7 +164,12 @@ public sealed partial class SubscriptionService(
         {
             return ConfirmView.Of(ConfirmState.Invalid);
         }
-        var subscriber = await LoadAsync(link.SubscriberId, tracking: false, cancellationToken);
+        var reader = await FindAsync(link, cancellationToken);
+        if (reader is { Revoked: true })
+        {
+            return ConfirmView.Of(ConfirmState.Invalid);
+        }
+        var subscriber = reader is null ? null : await LoadAsync(reader.SubscriberId, tracking: false, cancellationToken);
         if (subscriber is null)
         {
             return ConfirmView.Of(ConfirmState.Gone);
@@ -323,10 +328,10 @@ public sealed partial class SubscriptionService(
     private static List<string> ActiveEditions(Subscriber s) =>
         [.. s.Subscriptions.Where(x => x.Status == SubscriptionStatus.Active).Select(x => x.Edition).Order(StringComparer.Ordinal)];
 
-    private static ConfirmView View(Subscriber s, ConfirmState state) => new(state, s.Id, PendingEditions(s), ActiveEditions(s));
+    private static ConfirmView View(Subscriber s, ConfirmState state) => new(state, s.Id, PendingEditions(s), ActiveEditions(s), s.LinkKey);
 
     private PreferencesView Preferences(Subscriber s) => new(
-        s.Id, s.Email, s.Name, s.Status,
+        s.Id, s.LinkKey, s.Email, s.Name, s.Status,
         [.. editions.Keys.Select(k => new EditionChoice(k, s.Subscriptions.FirstOrDefault(x => x.Edition == k)?.Status))],
         ActivePause(s.PausedUntil), s.CrisisRegion);
 }

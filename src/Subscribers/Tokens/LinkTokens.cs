@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -12,12 +13,27 @@ public enum TokenPurpose
     Preferences = 3,
 
     /// <summary>Reading one issue kept out of the public archive on the web. Not personal: the token's
-    /// <see cref="LinkToken.SubscriberId"/> carries the issue's id, its <see cref="LinkToken.Edition"/> the issue's edition.</summary>
+    /// <see cref="LinkToken.Subject"/> carries the issue's id, its <see cref="LinkToken.Edition"/> the issue's edition.</summary>
     WebView = 4,
 }
 
-/// <summary>The facts a token carries; <see cref="Edition"/> is empty when the purpose has none.</summary>
-public sealed record LinkToken(TokenPurpose Purpose, int SubscriberId, string Edition, long IssuedAtUnixSeconds = 0);
+/// <summary>
+/// The facts a token carries: what it is for, whom (a reader's link key, or an issue's id), the edition
+/// (empty when the purpose has none) and when it was issued. <see cref="Edition"/> and <see cref="Subject"/> never contain '|'.
+/// </summary>
+public sealed record LinkToken(TokenPurpose Purpose, string Subject, string Edition, long IssuedAtUnixSeconds = 0)
+{
+    public LinkToken(TokenPurpose purpose, int id, string edition, long issuedAtUnixSeconds = 0)
+        : this(purpose, id.ToString(CultureInfo.InvariantCulture), edition, issuedAtUnixSeconds)
+    {
+    }
+
+    /// <summary>A token of before key ids: its subject is a subscriber's row id, not a link key.</summary>
+    public bool NamesRowId { get; init; }
+
+    /// <summary>The subject as a number (a row id, an issue id); null when it is not one.</summary>
+    public int? Id => int.TryParse(Subject, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+}
 
 /// <summary>
 /// Signs and checks the tokens in links (unsubscribe, confirm, preferences). A token is
@@ -44,13 +60,13 @@ public sealed class LinkTokenSigner
 
     public string Sign(LinkToken token)
     {
-        if (token.Edition.Contains('|', StringComparison.Ordinal))
+        if (token.Edition.Contains('|', StringComparison.Ordinal) || token.Subject.Contains('|', StringComparison.Ordinal))
         {
-            throw new ArgumentException("An edition key cannot contain '|'.", nameof(token));
+            throw new ArgumentException("An edition key or subject cannot contain '|'.", nameof(token));
         }
         var key = _keys.Current;
         var payload = Encoding.UTF8.GetBytes(
-            $"{Version}|{key.Id}|{(int)token.Purpose}|{token.SubscriberId}|{token.Edition}|{token.IssuedAtUnixSeconds}");
+            $"{Version}|{key.Id}|{(int)token.Purpose}|{token.Subject}|{token.Edition}|{token.IssuedAtUnixSeconds}");
         return Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(key.Secret, payload));
     }
 
@@ -58,7 +74,7 @@ public sealed class LinkTokenSigner
     /// an unknown or retired key, or issued for another purpose yields false.</summary>
     public bool TryVerify(string? token, TokenPurpose expectedPurpose, out LinkToken verified)
     {
-        verified = new LinkToken(expectedPurpose, 0, "");
+        verified = new LinkToken(expectedPurpose, "", "");
         if (string.IsNullOrEmpty(token) || token.Length > 512)
         {
             return false;
@@ -98,14 +114,16 @@ public sealed class LinkTokenSigner
         {
             return false;
         }
-        var fields = parts[0] == Version ? parts[2..] : parts[1..];
-        if (!int.TryParse(fields[0], out var purpose) || purpose != (int)expectedPurpose
-            || !int.TryParse(fields[1], out var subscriberId)
-            || !long.TryParse(fields[3], out var issuedAt))
+        var legacy = parts[0] == LegacyVersion;
+        var fields = legacy ? parts[1..] : parts[2..];
+        if (!int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var purpose) || purpose != (int)expectedPurpose
+            || fields[1].Length == 0
+            || (legacy && !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            || !long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var issuedAt))
         {
             return false;
         }
-        verified = new LinkToken(expectedPurpose, subscriberId, fields[2], issuedAt);
+        verified = new LinkToken(expectedPurpose, fields[1], fields[2], issuedAt) { NamesRowId = legacy };
         return true;
     }
 }

@@ -7,14 +7,15 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Links;
 
-/// <summary>Builds the personal links in emails and pages.</summary>
-public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptions> options)
+/// <summary>Builds the personal links in emails and pages. They name the reader's random link key, never a
+/// row id, and carry their issue time, so revoking a reader's links (<c>Subscriber.LinksRevokedAt</c>) ends them.</summary>
+public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptions> options, TimeProvider time)
 {
     /// <summary>The unsubscribe link; with a publication, <c>?p=</c> names the email it came in, so that
     /// issue's results can count the reader's leaving (see <c>PublicationResults.RecordUnsubscribeAsync</c>).</summary>
-    public string Unsubscribe(int subscriberId, string edition, int? publicationId = null)
+    public string Unsubscribe(string linkKey, string edition, int? publicationId = null)
     {
-        var token = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition));
+        var token = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, linkKey, edition, Now));
         return publicationId is { } p
             ? string.Create(CultureInfo.InvariantCulture, $"{options.Value.BaseUrl}/unsubscribe/{token}?{PublicationQuery}={p}")
             : $"{options.Value.BaseUrl}/unsubscribe/{token}";
@@ -23,15 +24,21 @@ public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptio
     /// <summary>The unsubscribe link's query parameter naming the publication whose email carried it.</summary>
     public const string PublicationQuery = "p";
 
-    /// <summary>The subscriber's preferences page (never expires: it sits in every email).</summary>
-    public string Preferences(int subscriberId) => $"{options.Value.BaseUrl}{PreferencesPath(subscriberId)}";
+    /// <summary>The reader's preferences page (no expiry: it sits in every email; revocable).</summary>
+    public string Preferences(string linkKey) => $"{options.Value.BaseUrl}{PreferencesPath(linkKey)}";
 
     /// <summary>For links on our own pages: relative, so they work whatever address the page was reached by.</summary>
-    public string PreferencesPath(int subscriberId) => $"/preferences/{PreferencesToken(subscriberId)}";
+    public string PreferencesPath(string linkKey) => $"/preferences/{PreferencesToken(linkKey)}";
 
-    public string PreferencesToken(int subscriberId) => signer.Sign(new LinkToken(TokenPurpose.Preferences, subscriberId, ""));
+    public string PreferencesToken(string linkKey) => signer.Sign(new LinkToken(TokenPurpose.Preferences, linkKey, "", Now));
+
+    /// <summary>A confirmation link expires, so it carries the time its email was issued.</summary>
+    public string ConfirmToken(string linkKey, DateTime issuedAtUtc) => signer.Sign(new LinkToken(
+        TokenPurpose.Confirm, linkKey, "", new DateTimeOffset(DateTime.SpecifyKind(issuedAtUtc, DateTimeKind.Utc)).ToUnixTimeSeconds()));
 
     public LinkTokenSigner Signer => signer;
+
+    private long Now => time.GetUtcNow().ToUnixTimeSeconds();
 }
 
 public static class LinkExtensions
