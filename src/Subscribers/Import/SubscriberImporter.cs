@@ -125,7 +125,8 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await using var subscribers = BulkInserter<Subscriber>.Create(db, returningId: true,
                 nameof(Subscriber.Email), nameof(Subscriber.NormalizedEmail), nameof(Subscriber.EmailHash), nameof(Subscriber.Name),
-                nameof(Subscriber.Status), nameof(Subscriber.CreatedAt), nameof(Subscriber.ConfirmedAt));
+                nameof(Subscriber.Status), nameof(Subscriber.CreatedAt), nameof(Subscriber.ConfirmedAt), nameof(Subscriber.LinkKey),
+                nameof(Subscriber.LegacyLinks));
             await using var subscriptions = BulkInserter<Subscription>.Create(db, returningId: false,
                 nameof(Subscription.SubscriberId), nameof(Subscription.Edition), nameof(Subscription.Status), nameof(Subscription.SubscribedAt));
             await using var consents = BulkInserter<ConsentRecord>.Create(db, returningId: false,
@@ -137,7 +138,9 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
                 var confirmed = consentedAt is not null;
                 var id = Convert.ToInt32(subscribers.InsertReturning(
                     row.Email!.Trim(), normalized, hasher.Hash(normalized), SignupInput.CleanName(row.Name),
-                    (int)(confirmed ? SubscriberStatus.Confirmed : SubscriberStatus.Pending), now, consentedAt), System.Globalization.CultureInfo.InvariantCulture);
+                    (int)(confirmed ? SubscriberStatus.Confirmed : SubscriberStatus.Pending), now, consentedAt,
+                    // A fresh link key, and no links naming row ids: links from the database this list came from open nothing here.
+                    Subscriber.NewLinkKey(), false), System.Globalization.CultureInfo.InvariantCulture);
                 foreach (var key in chosen)
                 {
                     subscriptions.Insert(

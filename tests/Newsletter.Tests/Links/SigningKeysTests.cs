@@ -36,7 +36,7 @@ public sealed class SigningKeysTests
         var byOlder = new LinkTokenSigner(new SigningKeys([new SigningKey("k1", Convert.FromBase64String(Older))])).Sign(Token);
 
         Assert.True(signer.TryVerify(byOlder, TokenPurpose.Preferences, out var verified));
-        Assert.Equal(42, verified.SubscriberId);
+        Assert.Equal(42, verified.Id);
         var fresh = signer.Sign(Token);
         Assert.Contains("|k2|", Encoding.UTF8.GetString(Base64Url.DecodeFromChars(fresh.AsSpan(0, fresh.IndexOf('.')))), StringComparison.Ordinal);
         var newerOnly = new LinkTokenSigner(new SigningKeys([new SigningKey("k2", Convert.FromBase64String(Newer))]));
@@ -71,7 +71,7 @@ public sealed class SigningKeysTests
         var old = V1Token(Convert.FromBase64String(TestApp.FixedTokenSecret), TokenPurpose.Unsubscribe, 7, "weekly-tip");
 
         Assert.True(host.Services.GetRequiredService<LinkTokenSigner>().TryVerify(old, TokenPurpose.Unsubscribe, out var verified));
-        Assert.Equal((7, "weekly-tip"), (verified.SubscriberId, verified.Edition));
+        Assert.Equal((7, "weekly-tip"), (verified.Id, verified.Edition));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class TokenSecretTests
             Assert.DoesNotContain(await before.Settings.Select(s => s.Key).ToListAsync(), k => k.StartsWith("token-", StringComparison.Ordinal));
         }
 
-        var link = host.Services.GetRequiredService<LinkBuilder>().Unsubscribe(7, "weekly-tip");
+        var link = host.Services.GetRequiredService<LinkBuilder>().Unsubscribe("0123456789abcdef0123456789abcdef", "weekly-tip");
 
         await using var db = app.OpenDb();
         var setting = Assert.Single(await db.Settings.Where(s => s.Key.StartsWith("token-")).ToListAsync());
@@ -42,7 +42,7 @@ public sealed class TokenSecretTests
         var signer = second.Services.GetRequiredService<LinkTokenSigner>();
 
         Assert.True(signer.TryVerify(token, TokenPurpose.Unsubscribe, out var verified));
-        Assert.Equal((42, "weekly-fact"), (verified.SubscriberId, verified.Edition));
+        Assert.Equal((42, "weekly-fact"), (verified.Id, verified.Edition));
         Assert.Equal(token, signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, 42, "weekly-fact")));
         await using var db = app.OpenDb();
         Assert.Equal(1, await db.Settings.CountAsync(s => s.Key.StartsWith("token-")));

@@ -12,7 +12,7 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
     public partial class PostgreSqlNewsletterDbContextModel
     {
         private PostgreSqlNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("b3d52b22-505a-4425-a033-b58bf81527c5"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("c345c770-4509-4dae-8478-ecadb047e1da"), entityTypeCount: 12)
         {
         }
 

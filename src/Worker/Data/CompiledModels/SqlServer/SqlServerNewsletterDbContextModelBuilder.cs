@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("e6cfe96e-5b10-4c12-b608-0f09a94c87ec"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("ec01551c-06fe-49cf-95f4-f351f86808ae"), entityTypeCount: 12)
         {
         }
 

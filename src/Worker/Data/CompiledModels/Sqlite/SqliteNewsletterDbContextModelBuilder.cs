@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("0f7118e0-3cb4-45c6-9217-5a974ece27db"), entityTypeCount: 12)
+            : base(skipDetectChanges: false, modelId: new Guid("94e224bd-e71a-4199-81cb-5d23765df9de"), entityTypeCount: 12)
         {
         }
 
