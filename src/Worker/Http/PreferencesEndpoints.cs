@@ -130,7 +130,7 @@ public static class PreferencesEndpoints
         }
         var status = result.AwaitingConfirmation.Count == 0
             ? "Saved. Thank you for keeping us up to date."
-            : $"Saved. We've emailed you a link to confirm you'd like {ConfirmEndpoints.Names(result.AwaitingConfirmation, editions.Value)}. It starts once you press the button in that email.";
+            : $"Saved. For {ConfirmEndpoints.Names(result.AwaitingConfirmation, editions.Value)}, we've emailed you a link to confirm. It starts once you press the button in that email.";
         return Render(token, Suggested(result.View, context.Request, crisis), status, result.Errors, editions.Value, name, crisis, 200);
     }
 
