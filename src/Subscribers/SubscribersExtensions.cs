@@ -16,7 +16,7 @@ public static class SubscribersExtensions
     /// <summary>
     /// The list's services, working on the host's one <typeparamref name="TContext"/>, and their options
     /// (validated at start). The host provides what the list declares it needs: <see cref="IKnownEditions"/>,
-    /// the <see cref="Tokens.LinkTokenSigner"/>, a <see cref="TimeProvider"/>, <see cref="IDeliveryHistory"/>
+    /// the <see cref="Tokens.LinkTokenSigner"/>, the <see cref="Addresses.AddressHasher"/>, a <see cref="TimeProvider"/>, <see cref="IDeliveryHistory"/>
     /// and, to wake its sender at once, an <see cref="IOutboxSignal"/>.
     /// </summary>
     public static IHostApplicationBuilder AddNewsletterSubscribers<TContext>(this IHostApplicationBuilder builder)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Templates;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker.Archive;
@@ -35,7 +36,8 @@ public static class NewsletterHost
         return builder;
     }
 
-    /// <summary>Before anything runs: the database is migrated (and its location logged), and issues published
+    /// <summary>Before anything runs: the database is migrated (and its location logged), address hashes stored
+    /// before the hash was keyed are converted (once), and issues published
     /// before the archive existed are given their archive address. With
     /// <paramref name="warmUpTemplates"/> the email templates are compiled in the background (about a
     /// second), so the pages answer meanwhile; the first render waits for them.</summary>
@@ -44,6 +46,8 @@ public static class NewsletterHost
         await using (var scope = services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<DatabasePreparer>().PrepareAsync(cancellationToken);
+            await AddressHashUpgrade.RunAsync(scope.ServiceProvider.GetRequiredService<NewsletterDbContext>(),
+                services.GetRequiredService<AddressHasher>(), cancellationToken);
             await ArchiveKeys.BackfillAsync(scope.ServiceProvider.GetRequiredService<NewsletterDbContext>(),
                 scope.ServiceProvider.GetRequiredService<IOptions<EditionsOptions>>().Value, cancellationToken);
         }

@@ -69,8 +69,9 @@ public static class EmailAddress
     /// <summary>The form addresses are compared in: trimmed and lower-cased (invariant).</summary>
     public static string Normalize(string address) => address.Trim().ToLowerInvariant();
 
-    /// <summary>Lower-case hex SHA-256 of the normalised address: what suppressions keep.</summary>
-    public static string Hash(string address)
+    /// <summary>Lower-case hex SHA-256 of the normalised address: what suppressions kept before the hash
+    /// was keyed, and still the input of the keyed hash (<see cref="AddressHasher"/>).</summary>
+    public static string UnkeyedHash(string address)
     {
         var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(Normalize(address)));
         return Convert.ToHexStringLower(bytes);

@@ -44,7 +44,7 @@ public sealed record ImportReport
 /// reader is pending and receives nothing until they confirm. Addresses already on the list are
 /// skipped, which makes re-running a file harmless.
 /// </summary>
-public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, TimeProvider time)
+public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, TimeProvider time, AddressHasher hasher)
 {
     internal static readonly string[] KnownColumns = ["email", "name", "editions", "consented_at", "source"];
 
@@ -100,7 +100,7 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
                 continue;
             }
             seen[normalized] = row.Line;
-            if (suppressed.Contains(EmailAddress.Hash(normalized)))
+            if (suppressed.Contains(hasher.Hash(normalized)))
             {
                 problems.Add(new ImportProblem(row.Line, $"{normalized} is on the suppression list and is never added again"));
                 continue;
@@ -139,7 +139,8 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await using var subscribers = BulkInserter<Subscriber>.Create(db, returningId: true,
                 nameof(Subscriber.Email), nameof(Subscriber.NormalizedEmail), nameof(Subscriber.EmailHash), nameof(Subscriber.Name),
-                nameof(Subscriber.Status), nameof(Subscriber.CreatedAt), nameof(Subscriber.ConfirmedAt));
+                nameof(Subscriber.Status), nameof(Subscriber.CreatedAt), nameof(Subscriber.ConfirmedAt), nameof(Subscriber.LinkKey),
+                nameof(Subscriber.LegacyLinks));
             await using var subscriptions = BulkInserter<Subscription>.Create(db, returningId: false,
                 nameof(Subscription.SubscriberId), nameof(Subscription.Edition), nameof(Subscription.Status), nameof(Subscription.SubscribedAt));
             await using var consents = BulkInserter<ConsentRecord>.Create(db, returningId: false,
@@ -150,8 +151,10 @@ public sealed class SubscriberImporter(DbContext db, IKnownEditions editions, Ti
                 cancellationToken.ThrowIfCancellationRequested();
                 var confirmed = consentedAt is not null;
                 var id = Convert.ToInt32(subscribers.InsertReturning(
-                    row.Email!.Trim(), normalized, EmailAddress.Hash(normalized), SignupInput.CleanName(row.Name),
-                    (int)(confirmed ? SubscriberStatus.Confirmed : SubscriberStatus.Pending), now, consentedAt), System.Globalization.CultureInfo.InvariantCulture);
+                    row.Email!.Trim(), normalized, hasher.Hash(normalized), SignupInput.CleanName(row.Name),
+                    (int)(confirmed ? SubscriberStatus.Confirmed : SubscriberStatus.Pending), now, consentedAt,
+                    // A fresh link key, and no links naming row ids: links from the database this list came from open nothing here.
+                    Subscriber.NewLinkKey(), false), System.Globalization.CultureInfo.InvariantCulture);
                 foreach (var key in chosen)
                 {
                     subscriptions.Insert(

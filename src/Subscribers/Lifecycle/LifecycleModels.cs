@@ -44,7 +44,8 @@ public enum ConfirmState
     Confirmed,
 }
 
-public sealed record ConfirmView(ConfirmState State, int SubscriberId, IReadOnlyList<string> PendingEditions, IReadOnlyList<string> ActiveEditions)
+public sealed record ConfirmView(
+    ConfirmState State, int SubscriberId, IReadOnlyList<string> PendingEditions, IReadOnlyList<string> ActiveEditions, string LinkKey = "")
 {
     public static ConfirmView Of(ConfirmState state) => new(state, 0, [], []);
 }
@@ -54,7 +55,7 @@ public sealed record EditionChoice(string Key, SubscriptionStatus? Status);
 
 /// <summary>The preferences page's data. <see cref="PausedUntil"/> is set only while a pause is running.</summary>
 public sealed record PreferencesView(
-    int SubscriberId, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions,
+    int SubscriberId, string LinkKey, string Email, string? Name, SubscriberStatus Status, IReadOnlyList<EditionChoice> Editions,
     DateTime? PausedUntil = null, string? CrisisRegion = null);
 
 public sealed record PreferencesResult(

@@ -14,7 +14,7 @@ public interface IOutboxSignal
 /// <summary>A claimed outbox row with what sending it needs: the reader's address and name as they are now.</summary>
 public sealed record ClaimedEmail(
     long Id, string Lease, LifecycleEmailKind Kind, int SubscriberId, string Email, string? Name,
-    IReadOnlyList<string> Editions, DateTime IssuedAt, int Attempts);
+    IReadOnlyList<string> Editions, DateTime IssuedAt, int Attempts, string LinkKey);
 
 /// <summary>What became of an attempt that did not end in the server accepting the message.</summary>
 public enum RetryOutcome
@@ -156,7 +156,7 @@ public sealed class LifecycleOutbox(DbContext db, IOptions<SubscriberOptions> op
                 .Select(e => new
                 {
                     e.Kind, e.SubscriberId, e.Editions, e.IssuedAt, e.Attempts,
-                    Email = e.Subscriber!.Email, e.Subscriber.Name, e.Subscriber.EmailHash,
+                    Email = e.Subscriber!.Email, e.Subscriber.Name, e.Subscriber.EmailHash, e.Subscriber.LinkKey,
                 })
                 .FirstOrDefaultAsync(cancellationToken);
             if (row is null)
@@ -169,7 +169,7 @@ public sealed class LifecycleOutbox(DbContext db, IOptions<SubscriberOptions> op
                 continue;
             }
             return new ClaimedEmail(id, lease, row.Kind, row.SubscriberId, row.Email, row.Name,
-                row.Editions.Split(',', StringSplitOptions.RemoveEmptyEntries), row.IssuedAt, row.Attempts);
+                row.Editions.Split(',', StringSplitOptions.RemoveEmptyEntries), row.IssuedAt, row.Attempts, row.LinkKey);
         }
         return null;
     }

@@ -10,18 +10,17 @@ public sealed partial class SubscriptionService
     /// <summary>The preferences page's data, or null for a bad token or a subscriber who no longer exists.</summary>
     public async Task<PreferencesView?> GetPreferencesAsync(string? token, CancellationToken cancellationToken = default)
     {
-        if (!signer.TryVerify(token, TokenPurpose.Preferences, out var link))
+        if (await ResolveAsync(token, TokenPurpose.Preferences, cancellationToken) is not { } reader)
         {
             return null;
         }
-        var subscriber = await LoadAsync(link.SubscriberId, tracking: false, cancellationToken);
+        var subscriber = await LoadAsync(reader.SubscriberId, tracking: false, cancellationToken);
         return subscriber is null ? null : Preferences(subscriber);
     }
 
     /// <summary>
-    /// Saves a reader's choice of editions and name. An edition they had left (unsubscribed from)
-    /// comes back only after a fresh confirmation by email; an edition they never had starts at
-    /// once for a confirmed reader, who has proved the address already. A null <paramref name="name"/>,
+    /// Saves a reader's choice of editions and name. Every edition added waits for a confirmation by
+    /// email: whoever holds a forwarded email has the link, not the mailbox. A null <paramref name="name"/>,
     /// <paramref name="chosenEditions"/> or <paramref name="crisisRegion"/> leaves that choice as it was
     /// (an empty name clears it; no editions leaves them all).
     /// </summary>
@@ -29,8 +28,8 @@ public sealed partial class SubscriptionService
         string? token, string? name, IReadOnlyCollection<string>? chosenEditions, string? ipAddress, string? userAgent,
         string? crisisRegion = null, CancellationToken cancellationToken = default)
     {
-        if (!signer.TryVerify(token, TokenPurpose.Preferences, out var link)
-            || await LoadAsync(link.SubscriberId, tracking: true, cancellationToken) is not { } subscriber)
+        if (await ResolveAsync(token, TokenPurpose.Preferences, cancellationToken) is not { } reader
+            || await LoadAsync(reader.SubscriberId, tracking: true, cancellationToken) is not { } subscriber)
         {
             return new PreferencesResult(new Dictionary<string, string>(), null, [], null);
         }
@@ -52,8 +51,6 @@ public sealed partial class SubscriptionService
         var now = Now;
         // Checkpoint: the choice, its consent evidence, and the confirmation email it calls for commit together.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var confirmed = subscriber.Status == SubscriberStatus.Confirmed;
-        var started = new List<string>();
         var awaiting = new List<string>();
         foreach (var key in chosenEditions is null ? (IReadOnlyList<string>)[] : editions.Keys)
         {
@@ -62,9 +59,8 @@ public sealed partial class SubscriptionService
             switch (wanted, existing?.Status)
             {
                 case (true, null):
-                    var status = confirmed ? SubscriptionStatus.Active : SubscriptionStatus.Pending;
-                    subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = status, SubscribedAt = now });
-                    (confirmed ? started : awaiting).Add(key);
+                    subscriber.Subscriptions.Add(new Subscription { Edition = key, Status = SubscriptionStatus.Pending, SubscribedAt = now });
+                    awaiting.Add(key);
                     break;
                 case (true, SubscriptionStatus.Unsubscribed):
                     existing!.Status = SubscriptionStatus.Pending;
@@ -84,12 +80,7 @@ public sealed partial class SubscriptionService
         subscriber.Name = name is null ? subscriber.Name : SignupInput.CleanName(name);
         // Null leaves the region as it was (a form without the choice); the caller has checked the key.
         subscriber.CrisisRegion = Clip(crisisRegion) ?? subscriber.CrisisRegion;
-        // Consent evidence for what was added: editions started now are confirmed by the signed
-        // link itself; editions coming back wait for the email, which stamps their record.
-        if (started.Count > 0)
-        {
-            subscriber.ConsentRecords.Add(PreferencesConsent(started, now, now, ipAddress, userAgent));
-        }
+        // Consent evidence for what was added: the confirmation email stamps the record.
         var newlyAwaiting = awaiting.Where(k => !subscriber.ConsentRecords.Any(c => c.ConfirmedAt == null && c.Editions.Split(',').Contains(k))).ToList();
         if (newlyAwaiting.Count > 0)
         {

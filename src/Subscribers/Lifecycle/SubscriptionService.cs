@@ -16,7 +16,7 @@ namespace Newsletter.Subscribers.Lifecycle;
 /// </summary>
 public sealed partial class SubscriptionService(
     DbContext db, IKnownEditions editions, LinkTokenSigner signer, IOptions<SubscriberOptions> options, TimeProvider time,
-    IOutboxSignal? outboxSignal = null)
+    AddressHasher hasher, IOutboxSignal? outboxSignal = null)
 {
     private SubscriberOptions Options => options.Value;
 
@@ -39,7 +39,7 @@ public sealed partial class SubscriptionService(
             return new SignupResult(errors, null);
         }
 
-        var hash = EmailAddress.Hash(normalized);
+        var hash = hasher.Hash(normalized);
         if (await db.Set<Suppression>().AnyAsync(s => s.EmailHash == hash, cancellationToken))
         {
             return new SignupResult(errors, null);
@@ -159,7 +159,12 @@ public sealed partial class SubscriptionService(
         {
             return ConfirmView.Of(ConfirmState.Invalid);
         }
-        var subscriber = await LoadAsync(link.SubscriberId, tracking: false, cancellationToken);
+        var reader = await FindAsync(link, cancellationToken);
+        if (reader is { Revoked: true })
+        {
+            return ConfirmView.Of(ConfirmState.Invalid);
+        }
+        var subscriber = reader is null ? null : await LoadAsync(reader.SubscriberId, tracking: false, cancellationToken);
         if (subscriber is null)
         {
             return ConfirmView.Of(ConfirmState.Gone);
@@ -333,10 +338,10 @@ public sealed partial class SubscriptionService(
         [.. s.Subscriptions.Where(x => (x.Status == SubscriptionStatus.Pending && CoveredBy(x, issuedAt))
                                        || (s.Status == SubscriberStatus.Pending && x.Status == SubscriptionStatus.Active))
             .Select(x => x.Edition).Order(StringComparer.Ordinal)],
-        ActiveEditions(s));
+        ActiveEditions(s), s.LinkKey);
 
     private PreferencesView Preferences(Subscriber s) => new(
-        s.Id, s.Email, s.Name, s.Status,
+        s.Id, s.LinkKey, s.Email, s.Name, s.Status,
         [.. editions.Keys.Select(k => new EditionChoice(k, s.Subscriptions.FirstOrDefault(x => x.Edition == k)?.Status))],
         ActivePause(s.PausedUntil), s.CrisisRegion);
 }

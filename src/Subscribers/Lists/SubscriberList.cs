@@ -19,7 +19,7 @@ public sealed record AddSubscriberResult(bool Succeeded, string Error, Subscribe
 /// Operations on the list that the host's commands and endpoints share. Works on whichever
 /// DbContext the host gives it, through <c>Set&lt;T&gt;()</c>; each call saves its own changes.
 /// </summary>
-public sealed class SubscriberList(DbContext db, IKnownEditions editions, TimeProvider time)
+public sealed class SubscriberList(DbContext db, IKnownEditions editions, TimeProvider time, AddressHasher hasher)
 {
     /// <summary>Adds a subscriber with the given editions (all editions when none are given).
     /// Refuses invalid input, a duplicate address and a suppressed address without changing anything.</summary>
@@ -46,7 +46,7 @@ public sealed class SubscriberList(DbContext db, IKnownEditions editions, TimePr
         {
             return AddSubscriberResult.Fail($"{normalized} is already on the list");
         }
-        var hash = EmailAddress.Hash(normalized);
+        var hash = hasher.Hash(normalized);
         if (await db.Set<Suppression>().AnyAsync(s => s.EmailHash == hash, cancellationToken))
         {
             return AddSubscriberResult.Fail($"{normalized} is on the suppression list and cannot be added");

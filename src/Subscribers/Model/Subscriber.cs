@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Newsletter.Subscribers.Model;
 
 /// <summary>One person on the list (every time stored is UTC). The address is stored as typed
@@ -12,10 +14,22 @@ public sealed class Subscriber
     /// <summary>Lower-cased, trimmed address; unique.</summary>
     public required string NormalizedEmail { get; set; }
 
-    /// <summary>Hex SHA-256 of <see cref="NormalizedEmail"/>, joined against the suppression list.</summary>
+    /// <summary>Keyed hash of <see cref="NormalizedEmail"/> (<c>AddressHasher</c>), joined against the suppression list.</summary>
     public required string EmailHash { get; set; }
 
     public string? Name { get; set; }
+
+    /// <summary>What the reader's links name instead of the row id: random, so a link opens this reader's
+    /// page in this database only (a re-imported reader gets a new one). 32 lower-case hex characters.</summary>
+    public string LinkKey { get; set; } = NewLinkKey();
+
+    /// <summary>Links issued up to then (the reader or an editor revoked them) no longer open anything,
+    /// except that unsubscribe links in emails already sent still unsubscribe.</summary>
+    public DateTime? LinksRevokedAt { get; set; }
+
+    /// <summary>The reader was on the list when links named row ids: such links of theirs still work.
+    /// False for everyone added since, so an old link can never name a newer reader who took the number.</summary>
+    public bool LegacyLinks { get; set; }
 
     public SubscriberStatus Status { get; set; }
 
@@ -36,6 +50,8 @@ public sealed class Subscriber
     public List<Subscription> Subscriptions { get; set; } = [];
 
     public List<ConsentRecord> ConsentRecords { get; set; } = [];
+
+    public static string NewLinkKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }
 
 public enum SubscriberStatus
@@ -82,7 +98,7 @@ public sealed class Suppression
 {
     public int Id { get; set; }
 
-    /// <summary>Lower-case hex SHA-256 of the normalised address; unique.</summary>
+    /// <summary>Keyed hash of the normalised address (<c>AddressHasher</c>); unique.</summary>
     public required string EmailHash { get; set; }
 
     public SuppressionReason Reason { get; set; }

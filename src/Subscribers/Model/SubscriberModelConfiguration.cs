@@ -37,6 +37,8 @@ public static class SubscriberModel
             b.HasIndex(s => s.NormalizedEmail).IsUnique();
             b.Property(s => s.EmailHash).HasMaxLength(64).IsFixedLength();
             b.HasIndex(s => s.EmailHash);
+            b.Property(s => s.LinkKey).HasMaxLength(32).IsFixedLength();
+            b.HasIndex(s => s.LinkKey).IsUnique();
             b.Property(s => s.Name).HasMaxLength(MaxNameLength);
             b.Property(s => s.CrisisRegion).HasMaxLength(MaxCrisisRegionLength);
             b.HasMany(s => s.Subscriptions).WithOne(s => s.Subscriber).HasForeignKey(s => s.SubscriberId)

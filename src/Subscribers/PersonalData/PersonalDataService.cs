@@ -64,7 +64,8 @@ public sealed record SignupEmailData(string Kind, string Editions, DateTime Crea
 public sealed record EraseResult(bool Found, bool InvalidAddress, string Error = "");
 
 /// <summary>A reader's rights over their data: a copy of everything held about them, and erasure.</summary>
-public sealed class PersonalDataService(DbContext db, SuppressionList suppressions, IDeliveryHistory deliveries, TimeProvider time)
+public sealed class PersonalDataService(
+    DbContext db, SuppressionList suppressions, IDeliveryHistory deliveries, TimeProvider time, AddressHasher hasher)
 {
     /// <summary>Everything held about the address, or null when it is not on the list.</summary>
     public async Task<PersonalDataExport?> ExportAsync(string email, CancellationToken cancellationToken = default)
@@ -76,7 +77,7 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
         {
             return null;
         }
-        var hash = EmailAddress.Hash(normalized);
+        var hash = hasher.Hash(normalized);
         var suppression = await db.Set<Suppression>().AsNoTracking().FirstOrDefaultAsync(x => x.EmailHash == hash, cancellationToken);
         return new PersonalDataExport(
             time.GetUtcNow().UtcDateTime,
@@ -146,7 +147,7 @@ public sealed class PersonalDataService(DbContext db, SuppressionList suppressio
             await db.Set<Subscriber>().Where(s => s.Id == subscriberId).ExecuteDeleteAsync(cancellationToken);
         }
         // The suppression's note may quote a bounce that names the address: it goes too.
-        await suppressions.SuppressHashAsync(EmailAddress.Hash(normalized), SuppressionReason.Erased, null, replaceReason: true, cancellationToken);
+        await suppressions.SuppressHashAsync(hasher.Hash(normalized), SuppressionReason.Erased, null, replaceReason: true, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return id is not null;
     }

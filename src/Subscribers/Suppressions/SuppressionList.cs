@@ -14,15 +14,15 @@ public enum SuppressOutcome
 public sealed record SuppressResult(SuppressOutcome Outcome, SuppressionReason Reason, string Error = "");
 
 /// <summary>
-/// Addresses never to be mailed again, kept as hashes of the normalised address so an entry
+/// Addresses never to be mailed again, kept as keyed hashes of the normalised address (<see cref="AddressHasher"/>) so an entry
 /// outlives the subscriber's erasure. The publication snapshot and the send-time re-check join
 /// on <see cref="Subscriber.EmailHash"/>; this class only adds and removes entries.
 /// </summary>
-public sealed class SuppressionList(DbContext db, TimeProvider time)
+public sealed class SuppressionList(DbContext db, TimeProvider time, AddressHasher hasher)
 {
     public Task<bool> IsSuppressedAsync(string email, CancellationToken cancellationToken = default)
     {
-        var hash = EmailAddress.Hash(email);
+        var hash = hasher.Hash(email);
         return db.Set<Suppression>().AnyAsync(s => s.EmailHash == hash, cancellationToken);
     }
 
@@ -35,7 +35,7 @@ public sealed class SuppressionList(DbContext db, TimeProvider time)
         {
             return new SuppressResult(SuppressOutcome.InvalidAddress, reason, error);
         }
-        return await SuppressHashAsync(EmailAddress.Hash(normalized), reason, note, replaceReason, cancellationToken);
+        return await SuppressHashAsync(hasher.Hash(normalized), reason, note, replaceReason, cancellationToken);
     }
 
     internal async Task<SuppressResult> SuppressHashAsync(
@@ -75,7 +75,7 @@ public sealed class SuppressionList(DbContext db, TimeProvider time)
     /// <summary>Removes an address from the list (an operator's correction). False when it was not on it.</summary>
     public async Task<bool> UnsuppressAsync(string email, CancellationToken cancellationToken = default)
     {
-        var hash = EmailAddress.Hash(email);
+        var hash = hasher.Hash(email);
         return await db.Set<Suppression>().Where(s => s.EmailHash == hash).ExecuteDeleteAsync(cancellationToken) > 0;
     }
 }

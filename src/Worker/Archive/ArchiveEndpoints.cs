@@ -144,7 +144,7 @@ public static class ArchiveEndpoints
             return ArchivePage.NotFound(newsletter.Value.Name);
         }
         var issue = await db.Issues.AsNoTracking().FirstOrDefaultAsync(
-            i => i.Id == verified.SubscriberId && i.Edition == verified.Edition && i.Status == IssueStatus.Published, cancellationToken);
+            i => i.Id == verified.Id && i.Edition == verified.Edition && i.Status == IssueStatus.Published, cancellationToken);
         if (issue is null)
         {
             return ArchivePage.NotFound(newsletter.Value.Name);

@@ -36,6 +36,7 @@ public static partial class NewsletterCli
             BouncesCommand(context),
             TemplatesCommand(context),
             AuditCommand(context),
+            KeysCommand(context),
         };
         var parsed = root.Parse(args);
         // Help wins over any other problem on the line, and never starts anything.

@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Export;
 using Newsletter.Subscribers.Import;
+using Newsletter.Subscribers.Lifecycle;
 using Newsletter.Subscribers.Lists;
 using Newsletter.Subscribers.Maintenance;
 using Newsletter.Subscribers.Model;
@@ -28,6 +30,7 @@ public static partial class NewsletterCli
         command.Add(SuppressCommand(context));
         command.Add(UnsuppressCommand(context));
         command.Add(PurgeUnconfirmedCommand(context));
+        command.Add(RevokeLinksCommand(context));
         return command;
     }
 
@@ -284,6 +287,29 @@ public static partial class NewsletterCli
             }
             await context.Error.WriteLineAsync($"{address} was not on the suppression list.");
             return 1;
+        }, ct, audit: new(parse)));
+        return command;
+    }
+
+    private static Command RevokeLinksCommand(CliContext context)
+    {
+        var email = new Argument<string>("EMAIL") { Description = "The reader's email address." };
+        var command = new Command("revoke-links",
+            "Stop every link sent to a reader so far from opening their preferences or confirming anything (a forwarded email); " +
+            "unsubscribe links still unsubscribe, and links in the next email work.") { email };
+        command.SetAction((parse, ct) => context.RunAsync(async (services, token) =>
+        {
+            var address = parse.GetRequiredValue(email);
+            var normalized = EmailAddress.Normalize(address);
+            var id = await services.GetRequiredService<NewsletterDbContext>().Subscribers
+                .Where(s => s.NormalizedEmail == normalized).Select(s => (int?)s.Id).FirstOrDefaultAsync(token);
+            if (id is null || !await services.GetRequiredService<SubscriptionService>().RevokeLinksAsync(id.Value, token))
+            {
+                await context.Error.WriteLineAsync($"No subscriber has the address {address}.");
+                return 1;
+            }
+            await context.Out.WriteLineAsync($"Revoked the links sent to {address} so far; unsubscribe links in them still unsubscribe.");
+            return 0;
         }, ct, audit: new(parse)));
         return command;
     }

@@ -31,14 +31,6 @@ internal sealed class NewsletterOptionsValidator : IValidateOptions<NewsletterOp
         {
             errors.Add($"{NewsletterOptions.Section}:PublicBaseUrl: '{o.PublicBaseUrl}' is not an absolute http(s) URL");
         }
-        if (o.TokenSecret is { Length: > 0 } secret)
-        {
-            var bytes = new byte[secret.Length];
-            if (!Convert.TryFromBase64String(secret, bytes, out var length) || length < 32)
-            {
-                errors.Add($"{NewsletterOptions.Section}:TokenSecret: must be base64 of at least 32 random bytes (e.g. `openssl rand -base64 48`)");
-            }
-        }
         if (o.Name.Any(char.IsControl))
         {
             errors.Add($"{NewsletterOptions.Section}:Name: must be one line");

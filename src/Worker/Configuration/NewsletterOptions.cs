@@ -14,10 +14,6 @@ public sealed class NewsletterOptions
     [Required]
     public string PublicBaseUrl { get; set; } = "";
 
-    /// <summary>Base64 secret (32+ bytes) that signs the tokens in links. When absent, one is
-    /// generated on first run and kept in the database, so every instance shares it.</summary>
-    public string? TokenSecret { get; set; }
-
     [Required]
     public string SignOff { get; set; } = "";
 

@@ -323,7 +323,7 @@ public sealed class DeliveryEngine(
                 await pacer.AcquireMessageAsync(stopping);
                 // The link is signed once and used for the body and the List-Unsubscribe header alike;
                 // it names the publication, so leaving through it counts in this results.
-                var unsubscribe = links.Unsubscribe(recipient.SubscriberId, run.Publication.Edition, publicationId);
+                var unsubscribe = links.Unsubscribe(recipient.LinkKey, run.Publication.Edition, publicationId);
                 // The sender's own message and body buffers, filled again for each recipient: the
                 // previous message has been answered and recorded by now.
                 var to = new Recipient(recipient.SubscriberId, recipient.Email, recipient.Name);
@@ -332,7 +332,7 @@ public sealed class DeliveryEngine(
                 try
                 {
                     sender.Message ??= messages.ForSender(run.Edition, run.Email.Subject, o.PreEncodeBodies);
-                    var fields = new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.SubscriberId), crisisLines.LineFor(recipient.CrisisRegion));
+                    var fields = new PersonalFields(recipient.Name, unsubscribe, links.Preferences(recipient.LinkKey), crisisLines.LineFor(recipient.CrisisRegion));
                     message = sender.Message.Fill(run.Email, fields,
                         to, unsubscribe, $"{publicationId}.{delivery.SubscriberId}.{delivery.Id}");
                     envelopeTo = new MailboxAddress(recipient.Name, recipient.Email);

@@ -104,7 +104,8 @@ internal sealed class OutcomeRecorder(DeliveryOptions options, LogPrivacyOptions
             return;
         }
 
-        var hash = Newsletter.Subscribers.Addresses.EmailAddress.Hash(recipient.Email);
+        // The subscriber's stored hash: the same keyed hash the suppression list is matched on.
+        var hash = recipient.EmailHash;
         if (await db.Suppressions.AnyAsync(s => s.EmailHash == hash))
         {
             return;

@@ -4,7 +4,7 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Delivery;
 
-internal sealed record RecipientRow(int SubscriberId, string Email, string? Name, string? SkipReason, string? CrisisRegion = null);
+internal sealed record RecipientRow(int SubscriberId, string LinkKey, string Email, string EmailHash, string? Name, string? SkipReason, string? CrisisRegion = null);
 
 /// <summary>The send-time check: who in a claimed batch may still be mailed.</summary>
 internal static class RecipientCheck
@@ -23,7 +23,9 @@ internal static class RecipientCheck
             .Select(s => new
             {
                 s.Id,
+                s.LinkKey,
                 s.Email,
+                s.EmailHash,
                 s.Name,
                 s.Status,
                 s.CrisisRegion,
@@ -32,7 +34,7 @@ internal static class RecipientCheck
                 Suppressed = db.Suppressions.Any(x => x.EmailHash == s.EmailHash),
             })
             .ToListAsync(cancellationToken);
-        return rows.ToDictionary(r => r.Id, r => new RecipientRow(r.Id, r.Email, r.Name,
+        return rows.ToDictionary(r => r.Id, r => new RecipientRow(r.Id, r.LinkKey, r.Email, r.EmailHash, r.Name,
             r.Suppressed ? "not sent: the address is on the suppression list"
             : r.Status != SubscriberStatus.Confirmed ? "not sent: the subscriber is not confirmed"
             : !r.Active ? "not sent: unsubscribed from this edition after the issue was published"

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -16,11 +17,13 @@ public readonly record struct VerpToken(int PublicationId, int SubscriberId);
 /// processing, the way back from such an address to the publication and subscriber.
 /// </summary>
 /// <remarks>
-/// TOKEN is <c>PUBLICATION-SUBSCRIBER-MAC</c>: decimal ids and 16 lower-case base32 characters of
-/// HMAC-SHA256 over them, so a forged or altered address is recognised and cannot make anyone look
-/// like a bouncer. Lower case only, because some servers fold the local part's case; at most about
-/// 45 characters, well inside the 64 a local part may have. The HMAC key is derived from the link
-/// secret (<see cref="LinkTokenSigner"/>), so every instance agrees without another setting.
+/// TOKEN is <c>PUBLICATION-SUBSCRIBER-KEY-MAC</c>: decimal ids, the id of the link-signing key, and 16
+/// lower-case base32 characters of HMAC-SHA256 over the rest, so a forged or altered address is recognised
+/// and cannot make anyone look like a bouncer. Lower case only, because some servers fold the local part's
+/// case; at most about 54 characters, inside the 64 a local part may have. The HMAC key is derived from
+/// each link-signing key (<see cref="SigningKeys"/>): it rotates and retires with them, and every instance
+/// agrees without another setting. Addresses of before key ids (<c>PUBLICATION-SUBSCRIBER-MAC</c>) are
+/// still read while the legacy key is not retired: bounces arrive days after a send.
 /// </remarks>
 public sealed class VerpAddresses
 {
@@ -28,15 +31,25 @@ public sealed class VerpAddresses
     private const int MacBytes = 10;
 
     private readonly VerpOptions _options;
-    private readonly byte[] _key;
+    private readonly string _currentId;
+    private readonly Dictionary<string, byte[]> _keys;
+    private readonly byte[]? _legacyKey;
 
     public VerpAddresses(IOptions<MessageOptions> options, LinkTokenSigner signer)
     {
         _options = options.Value.Verp;
-        // A token for subscriber 0 and a purpose-specific label is never sent to anyone: its signature is
-        // a secret only the holder of the link secret can compute — used here as the VERP key's seed.
-        var seed = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, 0, "verp-key-v1"));
-        _key = SHA256.HashData(Encoding.ASCII.GetBytes("newsletter/verp/v1|" + seed));
+        _keys = signer.Keys.Keys.ToDictionary(k => k.Id, k => HMACSHA256.HashData(k.Secret, "newsletter/verp/v2"u8), StringComparer.Ordinal);
+        _currentId = signer.Keys.Current.Id;
+        _legacyKey = signer.Keys.Legacy is { } legacy ? LegacyKey(legacy.Secret) : null;
+    }
+
+    /// <summary>The key of before key ids: a v1 link token for subscriber 0 and a purpose-specific label,
+    /// never sent to anyone, whose signature only the holder of the secret can compute, hashed.</summary>
+    private static byte[] LegacyKey(byte[] secret)
+    {
+        var payload = "v1|1|0|verp-key-v1|0"u8.ToArray();
+        var seed = Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(secret, payload));
+        return SHA256.HashData(Encoding.ASCII.GetBytes("newsletter/verp/v1|" + seed));
     }
 
     public bool Enabled => _options.Enabled;
@@ -50,8 +63,8 @@ public sealed class VerpAddresses
         }
         ArgumentOutOfRangeException.ThrowIfNegative(publicationId);
         ArgumentOutOfRangeException.ThrowIfNegative(subscriberId);
-        var ids = $"{publicationId.ToString(CultureInfo.InvariantCulture)}-{subscriberId.ToString(CultureInfo.InvariantCulture)}";
-        return new MailboxAddress("", $"{_options.LocalPart}+{ids}-{Mac(ids)}@{_options.Domain!.Trim().ToLowerInvariant()}");
+        var ids = $"{publicationId.ToString(CultureInfo.InvariantCulture)}-{subscriberId.ToString(CultureInfo.InvariantCulture)}-{_currentId}";
+        return new MailboxAddress("", $"{_options.LocalPart}+{ids}-{Mac(_keys[_currentId], ids)}@{_options.Domain!.Trim().ToLowerInvariant()}");
     }
 
     /// <summary>
@@ -78,14 +91,20 @@ public sealed class VerpAddresses
             return false;
         }
         var parts = local[prefix.Length..].Split('-');
-        if (parts.Length != 3
+        var key = parts.Length switch
+        {
+            3 => _legacyKey,
+            4 => _keys.GetValueOrDefault(parts[2]),
+            _ => null,
+        };
+        if (key is null
             || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var publicationId)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var subscriberId))
         {
             return false;
         }
-        var ids = $"{parts[0]}-{parts[1]}";
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(ids)), Encoding.ASCII.GetBytes(parts[2])))
+        var ids = string.Join('-', parts[..^1]);
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(key, ids)), Encoding.ASCII.GetBytes(parts[^1])))
         {
             return false;
         }
@@ -106,9 +125,9 @@ public sealed class VerpAddresses
             && trimmed.EndsWith("@" + _options.Domain!.Trim(), StringComparison.OrdinalIgnoreCase);
     }
 
-    private string Mac(string ids)
+    private static string Mac(byte[] key, string ids)
     {
-        var mac = HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(ids));
+        var mac = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(ids));
         // Base32 of the first 10 bytes: exactly 16 characters, no padding.
         var builder = new StringBuilder(16);
         ulong buffer = 0;

@@ -105,11 +105,15 @@ public static class ConfirmEndpoints
         var what = view.ActiveEditions.Count == 0
             ? "<p>You're not getting any editions at the moment. You can choose some on your preferences page.</p>"
             : $"<p>You'll get {Page.Encode(Names(view.ActiveEditions, editions))}. The first one arrives with the next edition.</p>";
+        // Only the press that confirmed gets a way in: an old confirmation link is not a lasting key to the preferences page.
+        var preferences = justNow
+            ? $"""<p><a href="{Page.Encode(links.PreferencesPath(view.LinkKey))}">Change your editions or your name</a></p>"""
+            : "<p>To change your editions or your name, use the preferences link at the bottom of any of our emails.</p>";
         return Page.Html(justNow ? "You're in" : "You're already confirmed", $"""
             <h1>{(justNow ? "You're in. Welcome!" : "You're already confirmed")}</h1>
             {what}
             <p>Thank you for trusting us with a small corner of your inbox. We'll try to make it worth opening.</p>
-            <p><a href="{Page.Encode(links.PreferencesPath(view.SubscriberId))}">Change your editions or your name</a></p>
+            {preferences}
             """, name);
     }
 

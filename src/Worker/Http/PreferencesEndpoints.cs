@@ -8,9 +8,9 @@ namespace Newsletter.Worker.Http;
 
 /// <summary>
 /// A reader's own page, reached by the signed link in every email: choose editions, change the
-/// name we greet them by and the region of the crisis line, pause every email for a while, or leave
-/// altogether. GET shows; POSTs change. An edition they had left comes back only after a fresh
-/// confirmation by email.
+/// name we greet them by and the region of the crisis line, pause every email for a while, revoke every
+/// link of theirs (a forwarded email), or leave altogether. GET shows; POSTs change. Editions added wait
+/// for a confirmation by email.
 /// </summary>
 public static class PreferencesEndpoints
 {
@@ -23,6 +23,7 @@ public static class PreferencesEndpoints
         group.MapPost("/{token}/unsubscribe-all", UnsubscribeAll).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}/pause", Pause).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         group.MapPost("/{token}/resume", Resume).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
+        group.MapPost("/{token}/revoke", Revoke).DisableAntiforgery().RequireRateLimiting(PublicRateLimits.Links);
         return app;
     }
 
@@ -132,7 +133,7 @@ public static class PreferencesEndpoints
         }
         var status = result.AwaitingConfirmation.Count == 0
             ? "Saved. Thank you for keeping us up to date."
-            : $"Saved. You had left {ConfirmEndpoints.Names(result.AwaitingConfirmation, editions.Value)}, so we've emailed you a link to confirm you'd like it back. It starts once you press the button in that email.";
+            : $"Saved. For {ConfirmEndpoints.Names(result.AwaitingConfirmation, editions.Value)}, we've emailed you a link to confirm. It starts once you press the button in that email.";
         return Render(token, Suggested(result.View, context.Request, crisis), status, result.Errors, editions.Value, name, crisis, 200);
     }
 
@@ -152,6 +153,28 @@ public static class PreferencesEndpoints
         }
         await service.UnsubscribeAllAsync(view.SubscriberId, cancellationToken);
         return body.IsJson ? TypedResults.Ok(new { status = "unsubscribed" }) : UnsubscribedEverywhere(name, token);
+    }
+
+    private static async Task<IResult> Revoke(
+        string token, HttpRequest request, SubscriptionService service, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
+    {
+        var name = newsletter.Value.Name;
+        var body = await PublicRequest.ReadAsync(request, cancellationToken);
+        if (body.Problem != BodyProblem.None)
+        {
+            return PublicAnswers.BadBody(body, name);
+        }
+        if (await service.ResolveAsync(token, Subscribers.Tokens.TokenPurpose.Preferences, cancellationToken) is not { } reader
+            || !await service.RevokeLinksAsync(reader.SubscriberId, cancellationToken))
+        {
+            return PublicAnswers.BadLink(body.IsJson, name);
+        }
+        // No new link on this page: whoever pressed the button may be the one holding a forwarded email.
+        return body.IsJson ? TypedResults.Ok(new { status = "revoked" }) : Page.Html("Your links are revoked", """
+            <h1>Your old links no longer work</h1>
+            <p>Every link we have sent you so far, this page's included, no longer opens your preferences. The unsubscribe links in those emails still work, but only to unsubscribe.</p>
+            <p class="note">The links in the next email we send you work as usual.</p>
+            """, name);
     }
 
     internal static IResult UnsubscribedEverywhere(string name, string? preferencesToken) => Page.Html("You're unsubscribed", $"""
@@ -203,6 +226,11 @@ public static class PreferencesEndpoints
               <button type="submit">Save my choices</button>
             </form>
             {ReaderChoices.PauseSection($"/preferences/{token}", view.PausedUntil)}
+            <h2>Forwarded one of our emails?</h2>
+            <form method="post" action="/preferences/{Page.Encode(token)}/revoke">
+              <p>Anyone with one of our emails to you can open this page. Revoke every link we have sent you so far; the links in our next email will work.</p>
+              <button type="submit" class="secondary">Revoke my old links</button>
+            </form>
             <h2>Leaving altogether?</h2>
             <form method="post" action="/preferences/{Page.Encode(token)}/unsubscribe-all">
               <p>This stops every edition. You can come back whenever you like.</p>

@@ -38,15 +38,16 @@ public static class UnsubscribeEndpoints
     }
 
     private static async Task<IResult> Show(
-        string token, HttpRequest request, LinkTokenSigner signer, SubscriberLinks links, SubscriptionService service,
+        string token, HttpRequest request, SubscriberLinks links, SubscriptionService service,
         IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
-        if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link) || !editions.Value.TryGet(link.Edition, out var edition))
+        if (await service.ResolveAsync(token, TokenPurpose.Unsubscribe, cancellationToken) is not { } reader
+            || !editions.Value.TryGet(reader.Token.Edition, out var edition))
         {
             return BadLink(name);
         }
-        var (_, pausedUntil) = await service.PauseOfAsync(link.SubscriberId, cancellationToken);
+        var (_, pausedUntil) = await service.PauseOfAsync(reader.SubscriberId, cancellationToken);
         var display = Page.Encode(edition.DisplayName);
         var body = $"""
             <h1>Unsubscribe from {display}?</h1>
@@ -58,18 +59,21 @@ public static class UnsubscribeEndpoints
                 <button type="submit" name="{ScopeField}" value="{ScopeAll}" class="secondary">Unsubscribe from all editions</button>
               </div>
             </form>
-            <p class="note">Would you rather get fewer emails? <a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">Choose which editions you get</a>. Changed your mind? Just close this page; nothing has changed.</p>
+            {(reader.Revoked ? RevokedNote : $"""
+            <p class="note">Would you rather get fewer emails? <a href="{Page.Encode(links.PreferencesPath(reader.LinkKey))}">Choose which editions you get</a>. Changed your mind? Just close this page; nothing has changed.</p>
             {ReaderChoices.PauseSection($"/unsubscribe/{token}", pausedUntil)}
+            """)}
             """;
         return Page.Html($"Unsubscribe from {edition.DisplayName}", body, name);
     }
 
     private static async Task<IResult> Pause(
-        string token, HttpRequest request, LinkTokenSigner signer, SubscriptionService service, SubscriberLinks links,
+        string token, HttpRequest request, SubscriptionService service, SubscriberLinks links,
         IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
-        if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link))
+        // A link from before the reader revoked their links only unsubscribes.
+        if (await service.ResolveAsync(token, TokenPurpose.Unsubscribe, cancellationToken) is not { Revoked: false } reader)
         {
             return BadLink(name);
         }
@@ -82,7 +86,7 @@ public static class UnsubscribeEndpoints
         {
             return ReaderChoices.BadPauseChoice(body.IsJson, name);
         }
-        if (await service.PauseAsync(link.SubscriberId, length, cancellationToken) is not { } until)
+        if (await service.PauseAsync(reader.SubscriberId, length, cancellationToken) is not { } until)
         {
             return BadLink(name);
         }
@@ -93,16 +97,16 @@ public static class UnsubscribeEndpoints
             <form method="post" action="/unsubscribe/{Page.Encode(token)}/resume">
               <button type="submit" class="secondary">Resume my emails now</button>
             </form>
-            <p class="note"><a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
+            <p class="note"><a href="{Page.Encode(links.PreferencesPath(reader.LinkKey))}">See or change your editions</a>.</p>
             """, name);
     }
 
     private static async Task<IResult> Resume(
-        string token, HttpRequest request, LinkTokenSigner signer, SubscriptionService service, SubscriberLinks links,
+        string token, HttpRequest request, SubscriptionService service, SubscriberLinks links,
         IOptions<NewsletterOptions> newsletter, CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
-        if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link))
+        if (await service.ResolveAsync(token, TokenPurpose.Unsubscribe, cancellationToken) is not { Revoked: false } reader)
         {
             return BadLink(name);
         }
@@ -111,27 +115,30 @@ public static class UnsubscribeEndpoints
         {
             return PublicAnswers.BadBody(body, name);
         }
-        if (!await service.ResumeAsync(link.SubscriberId, cancellationToken))
+        if (!await service.ResumeAsync(reader.SubscriberId, cancellationToken))
         {
             return BadLink(name);
         }
         return Page.Html("Your emails are back on", $"""
             <h1>Your emails are back on</h1>
             <p>Welcome back. Your editions start again with the next issue.</p>
-            <p class="note"><a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
+            <p class="note"><a href="{Page.Encode(links.PreferencesPath(reader.LinkKey))}">See or change your editions</a>.</p>
             """, name);
     }
 
     private static async Task<IResult> Unsubscribe(
-        string token, HttpRequest request, LinkTokenSigner signer, SubscriberList list, SubscriptionService service, SubscriberLinks links,
+        string token, HttpRequest request, SubscriberList list, SubscriptionService service, SubscriberLinks links,
         NewsletterDbContext db, TimeProvider time, IOptions<EditionsOptions> editions, IOptions<NewsletterOptions> newsletter,
         CancellationToken cancellationToken)
     {
         var name = newsletter.Value.Name;
-        if (!signer.TryVerify(token, TokenPurpose.Unsubscribe, out var link) || !editions.Value.TryGet(link.Edition, out var edition))
+        // One-click unsubscribing works for the life of an email, even after the reader revoked their links.
+        if (await service.ResolveAsync(token, TokenPurpose.Unsubscribe, cancellationToken) is not { } reader
+            || !editions.Value.TryGet(reader.Token.Edition, out var edition))
         {
             return BadLink(name);
         }
+        var link = reader.Token;
         // RFC 8058 asks for nothing but List-Unsubscribe=One-Click in the body; it is read (either
         // encoding, within the size limit) for the scope and so a malformed body is refused, not ignored.
         var body = await PublicRequest.ReadAsync(request, cancellationToken);
@@ -142,23 +149,23 @@ public static class UnsubscribeEndpoints
         }
         var all = string.Equals(body.Get(ScopeField), ScopeAll, StringComparison.Ordinal);
         var changed = all
-            ? await service.UnsubscribeAllAsync(link.SubscriberId, cancellationToken)
-            : await list.UnsubscribeAsync(link.SubscriberId, link.Edition, cancellationToken);
+            ? await service.UnsubscribeAllAsync(reader.SubscriberId, cancellationToken)
+            : await list.UnsubscribeAsync(reader.SubscriberId, link.Edition, cancellationToken);
         if (changed && PublicationOf(request) is { } publicationId)
         {
             // p is unsigned on purpose: the update matches only this (verified) reader's own delivery of it.
             await PublicationResults.RecordUnsubscribeAsync(
-                db, publicationId, link.SubscriberId, link.Edition, time.GetUtcNow().UtcDateTime, cancellationToken);
+                db, publicationId, reader.SubscriberId, link.Edition, time.GetUtcNow().UtcDateTime, cancellationToken);
         }
         if (all)
         {
-            return PreferencesEndpoints.UnsubscribedEverywhere(name, links.PreferencesToken(link.SubscriberId));
+            return PreferencesEndpoints.UnsubscribedEverywhere(name, reader.Revoked ? null : links.PreferencesToken(reader.LinkKey));
         }
         var display = Page.Encode(edition.DisplayName);
         return Page.Html("Unsubscribed", $"""
             <h1>You're unsubscribed from {display}</h1>
             <p>You won't get {display} emails any more. Thank you for reading it while you did.</p>
-            <p class="note">Other editions you chose are not affected. <a href="{Page.Encode(links.PreferencesPath(link.SubscriberId))}">See or change your editions</a>.</p>
+            <p class="note">Other editions you chose are not affected.{(reader.Revoked ? "" : $" <a href=\"{Page.Encode(links.PreferencesPath(reader.LinkKey))}\">See or change your editions</a>.")}</p>
             """, name);
     }
 
@@ -168,6 +175,10 @@ public static class UnsubscribeEndpoints
 
     private static string PublicationQuery(int? publicationId) =>
         publicationId is { } id ? string.Create(CultureInfo.InvariantCulture, $"?{LinkBuilder.PublicationQuery}={id}") : "";
+
+    private const string RevokedNote = """
+        <p class="note">This link is older than the last time your links were revoked, so it can only unsubscribe. The links in your next email do everything else.</p>
+        """;
 
     private static IResult BadLink(string name) => Page.Html(
         "This link does not work",

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using Microsoft.EntityFrameworkCore;
+using Newsletter.Subscribers.Addresses;
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
@@ -8,14 +7,15 @@ using Newsletter.Worker.Data;
 
 namespace Newsletter.Worker.Links;
 
-/// <summary>Builds the personal links in emails and pages.</summary>
-public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptions> options)
+/// <summary>Builds the personal links in emails and pages. They name the reader's random link key, never a
+/// row id, and carry their issue time, so revoking a reader's links (<c>Subscriber.LinksRevokedAt</c>) ends them.</summary>
+public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptions> options, TimeProvider time)
 {
     /// <summary>The unsubscribe link; with a publication, <c>?p=</c> names the email it came in, so that
     /// issue's results can count the reader's leaving (see <c>PublicationResults.RecordUnsubscribeAsync</c>).</summary>
-    public string Unsubscribe(int subscriberId, string edition, int? publicationId = null)
+    public string Unsubscribe(string linkKey, string edition, int? publicationId = null)
     {
-        var token = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition));
+        var token = signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, linkKey, edition, Now));
         return publicationId is { } p
             ? string.Create(CultureInfo.InvariantCulture, $"{options.Value.BaseUrl}/unsubscribe/{token}?{PublicationQuery}={p}")
             : $"{options.Value.BaseUrl}/unsubscribe/{token}";
@@ -24,62 +24,107 @@ public sealed class LinkBuilder(LinkTokenSigner signer, IOptions<NewsletterOptio
     /// <summary>The unsubscribe link's query parameter naming the publication whose email carried it.</summary>
     public const string PublicationQuery = "p";
 
-    /// <summary>The subscriber's preferences page (never expires: it sits in every email).</summary>
-    public string Preferences(int subscriberId) => $"{options.Value.BaseUrl}{PreferencesPath(subscriberId)}";
+    /// <summary>The reader's preferences page (no expiry: it sits in every email; revocable).</summary>
+    public string Preferences(string linkKey) => $"{options.Value.BaseUrl}{PreferencesPath(linkKey)}";
 
     /// <summary>For links on our own pages: relative, so they work whatever address the page was reached by.</summary>
-    public string PreferencesPath(int subscriberId) => $"/preferences/{PreferencesToken(subscriberId)}";
+    public string PreferencesPath(string linkKey) => $"/preferences/{PreferencesToken(linkKey)}";
 
-    public string PreferencesToken(int subscriberId) => signer.Sign(new LinkToken(TokenPurpose.Preferences, subscriberId, ""));
+    public string PreferencesToken(string linkKey) => signer.Sign(new LinkToken(TokenPurpose.Preferences, linkKey, "", Now));
+
+    /// <summary>A confirmation link expires, so it carries the time its email was issued.</summary>
+    public string ConfirmToken(string linkKey, DateTime issuedAtUtc) => signer.Sign(new LinkToken(
+        TokenPurpose.Confirm, linkKey, "", new DateTimeOffset(DateTime.SpecifyKind(issuedAtUtc, DateTimeKind.Utc)).ToUnixTimeSeconds()));
 
     public LinkTokenSigner Signer => signer;
+
+    private long Now => time.GetUtcNow().ToUnixTimeSeconds();
 }
 
 public static class LinkExtensions
 {
-    internal const string TokenSecretSettingKey = "token-secret";
-
     public static IHostApplicationBuilder AddNewsletterLinks(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(sp => new LinkTokenSigner(LoadOrCreateSecret(sp)));
-        builder.Services.AddSingleton<LinkBuilder>();
+        var services = builder.Services;
+        services.AddOptions<LinkKeyOptions>().BindConfiguration(NewsletterOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LinkKeyOptions>, LinkKeyOptionsValidator>();
+        services.AddScoped<StoredKeys>();
+        services.AddSingleton(sp => new KeySources(sp));
+        services.AddSingleton(sp => sp.GetRequiredService<KeySources>().SigningKeys);
+        services.AddSingleton(sp => new LinkTokenSigner(sp.GetRequiredService<SigningKeys>()));
+        services.AddSingleton(sp => new AddressHasher(sp.GetRequiredService<KeySources>().AddressHashKey));
+        services.AddSingleton<LinkBuilder>();
+        // Runs only where the host is started (the service), not in commands.
+        services.AddHostedService<StoredKeysWarning>();
         return builder;
     }
+}
 
-    /// <summary>
-    /// The configured secret, else the one kept in the database, else a new one stored there.
-    /// Kept in the database (not a local file) so every instance sharing it signs alike.
-    /// </summary>
-    private static byte[] LoadOrCreateSecret(IServiceProvider services)
+/// <summary>
+/// Where the keys come from: configuration, else the database (read, or generated, on first use).
+/// Loaded once per process: keys rotated in the database take effect in processes started after.
+/// </summary>
+public sealed class KeySources(IServiceProvider services)
+{
+    private readonly Lazy<(SigningKeys Keys, bool Stored)> _signing = new(() => LoadSigning(services));
+    private readonly Lazy<(byte[] Key, bool Stored)> _hash = new(() => LoadHashKey(services));
+
+    public SigningKeys SigningKeys => _signing.Value.Keys;
+
+    public byte[] AddressHashKey => _hash.Value.Key;
+
+    /// <summary>Settings naming the keys that live in the database, for the start-up warning.</summary>
+    public IReadOnlyList<string> StoredInDatabase()
     {
-        var configured = services.GetRequiredService<IOptions<NewsletterOptions>>().Value.TokenSecret;
-        if (!string.IsNullOrEmpty(configured))
+        var stored = new List<string>();
+        if (_signing.Value.Stored)
         {
-            return Convert.FromBase64String(configured);
+            stored.Add($"{NewsletterOptions.Section}:TokenKeys (the link-signing keys)");
+        }
+        if (_hash.Value.Stored)
+        {
+            stored.Add($"{NewsletterOptions.Section}:AddressHashKey (the address hash key)");
+        }
+        return stored;
+    }
+
+    private static (SigningKeys, bool) LoadSigning(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<LinkKeyOptions>>().Value;
+        if (options.SigningKeysConfigured)
+        {
+            return (new SigningKeys(options.ActiveKeys()), false);
         }
         using var scope = services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-        var stored = db.Settings.AsNoTracking().FirstOrDefault(s => s.Key == TokenSecretSettingKey);
-        if (stored is null)
-        {
-            db.Settings.Add(new Setting
-            {
-                Key = TokenSecretSettingKey,
-                Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
-            });
-            try
-            {
-                db.SaveChanges();
-                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LinkExtensions))
-                    .LogInformation("Generated the link-signing secret and stored it in the database");
-            }
-            catch (DbUpdateException)
-            {
-                // Another instance stored one first; use theirs.
-                db.ChangeTracker.Clear();
-            }
-            stored = db.Settings.AsNoTracking().First(s => s.Key == TokenSecretSettingKey);
-        }
-        return Convert.FromBase64String(stored.Value);
+        return (scope.ServiceProvider.GetRequiredService<StoredKeys>().LoadOrCreate(), true);
     }
+
+    private static (byte[], bool) LoadHashKey(IServiceProvider services)
+    {
+        var configured = services.GetRequiredService<IOptions<LinkKeyOptions>>().Value.AddressHashKey;
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return (Convert.FromBase64String(configured), false);
+        }
+        using var scope = services.CreateScope();
+        return (scope.ServiceProvider.GetRequiredService<StoredKeys>().LoadOrCreateAddressHashKey(), true);
+    }
+}
+
+/// <summary>Says once, at the service's start outside Development, that keys live in the database: any backup
+/// or staging copy of it can then forge links for live readers and test guessed addresses against the hashes.</summary>
+internal sealed class StoredKeysWarning(KeySources keys, IHostEnvironment environment, ILogger<StoredKeysWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!environment.IsDevelopment() && keys.StoredInDatabase() is { Count: > 0 } stored)
+        {
+            logger.LogWarning(
+                "Keys are kept in the database, so any copy of it can forge readers' links: configure {Settings} (newsletter keys rotate prints one)",
+                string.Join(" and ", stored));
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

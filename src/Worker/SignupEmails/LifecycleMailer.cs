@@ -248,8 +248,8 @@ public sealed partial class LifecycleMailer(
                 Name = email.Name,
                 EditionNames = [.. email.Editions.Select(k => editionsOptions.TryGet(k, out var e) ? e.DisplayName : k)],
                 ActionUrl = email.Kind == LifecycleEmailKind.ConfirmSubscription
-                    ? links.Confirm(email.SubscriberId, email.IssuedAt)
-                    : links.Preferences(email.SubscriberId),
+                    ? links.Confirm(email.LinkKey, email.IssuedAt)
+                    : links.Preferences(email.LinkKey),
                 LinkLifetimeDays = options.Value.ConfirmationLinkLifetimeDays,
             };
             rendered = await renderer.RenderConfirmationAsync(model, cancellationToken);

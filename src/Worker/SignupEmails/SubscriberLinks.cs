@@ -1,23 +1,21 @@
 using Microsoft.Extensions.Options;
-using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Links;
 
 namespace Newsletter.Worker.SignupEmails;
 
 /// <summary>The signed links of the subscriber lifecycle: confirm (expires, so it carries its
-/// issue time), preferences and unsubscribe (never expire: they sit in every email).</summary>
-public sealed class SubscriberLinks(LinkTokenSigner signer, LinkBuilder links, IOptions<NewsletterOptions> options)
+/// issue time), preferences and unsubscribe (no expiry: they sit in every email; revocable).</summary>
+public sealed class SubscriberLinks(LinkBuilder links, IOptions<NewsletterOptions> options)
 {
-    public string ConfirmToken(int subscriberId, DateTime issuedAtUtc) => signer.Sign(new LinkToken(
-        TokenPurpose.Confirm, subscriberId, "", new DateTimeOffset(DateTime.SpecifyKind(issuedAtUtc, DateTimeKind.Utc)).ToUnixTimeSeconds()));
+    public string ConfirmToken(string linkKey, DateTime issuedAtUtc) => links.ConfirmToken(linkKey, issuedAtUtc);
 
-    public string PreferencesToken(int subscriberId) => links.PreferencesToken(subscriberId);
+    public string PreferencesToken(string linkKey) => links.PreferencesToken(linkKey);
 
-    public string Confirm(int subscriberId, DateTime issuedAtUtc) => $"{options.Value.BaseUrl}/confirm/{ConfirmToken(subscriberId, issuedAtUtc)}";
+    public string Confirm(string linkKey, DateTime issuedAtUtc) => $"{options.Value.BaseUrl}/confirm/{ConfirmToken(linkKey, issuedAtUtc)}";
 
-    public string Preferences(int subscriberId) => links.Preferences(subscriberId);
+    public string Preferences(string linkKey) => links.Preferences(linkKey);
 
     /// <summary>For links on our own pages: relative, so they work whatever address the page was reached by.</summary>
-    public string PreferencesPath(int subscriberId) => links.PreferencesPath(subscriberId);
+    public string PreferencesPath(string linkKey) => links.PreferencesPath(linkKey);
 }

@@ -44,9 +44,9 @@ public sealed class WelcomeContent(
             Brand = brand,
             Name = email.Name,
             Editions = items,
-            PreferencesUrl = links.Preferences(email.SubscriberId),
+            PreferencesUrl = links.Preferences(email.LinkKey),
             // An edition's unsubscribe page also offers to leave every edition.
-            UnsubscribeUrl = links.Unsubscribe(email.SubscriberId, chosen.Count > 0 ? chosen[0].Key : editions.Value.Keys[0]),
+            UnsubscribeUrl = links.Unsubscribe(email.LinkKey, chosen.Count > 0 ? chosen[0].Key : editions.Value.Keys[0]),
             Date = today,
         };
     }

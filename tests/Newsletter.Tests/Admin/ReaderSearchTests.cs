@@ -48,7 +48,7 @@ public sealed class ReaderSearchTests
             ("weekly-tip", SubscriptionStatus.Unsubscribed), ("weekly-fact", SubscriptionStatus.Active));
         Add(db, "left-all@example.org", null, SubscriberStatus.Confirmed, ("weekly-fact", SubscriptionStatus.Unsubscribed));
         Add(db, "suppressed@example.org", null, SubscriberStatus.Confirmed, ("weekly-fact", SubscriptionStatus.Active));
-        db.Suppressions.Add(new Suppression { EmailHash = EmailAddress.Hash("suppressed@example.org"), Reason = SuppressionReason.Manual, CreatedAt = Now });
+        db.Suppressions.Add(new Suppression { EmailHash = TestApp.AddressHash("suppressed@example.org"), Reason = SuppressionReason.Manual, CreatedAt = Now });
         await db.SaveChangesAsync();
         var search = new ReaderSearch(db);
 
@@ -119,7 +119,7 @@ public sealed class ReaderSearchTests
         {
             Email = email,
             NormalizedEmail = EmailAddress.Normalize(email),
-            EmailHash = EmailAddress.Hash(email),
+            EmailHash = TestApp.AddressHash(email),
             Name = name,
             Status = status,
             CreatedAt = Now,

@@ -13,7 +13,7 @@ internal static class BounceRecords
     public static async Task<SuppressionReason?> SuppressionAsync(TestApp app, string email)
     {
         await using var db = app.OpenDb();
-        var hash = EmailAddress.Hash(email);
+        var hash = TestApp.AddressHash(email);
         return await db.Suppressions.Where(s => s.EmailHash == hash).Select(s => (SuppressionReason?)s.Reason).FirstOrDefaultAsync();
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Newsletter.Subscribers.Addresses;
+using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.Data;
 
@@ -74,7 +75,7 @@ public class AddressesInLogsTests
         Assert.StartsWith("552 5.2.2 r***@example.org is over its quota", deliveries.Single(d => d.SubscriberId == 5).LastResult);
         Assert.All(deliveries, d => Assert.DoesNotContain("reader", d.LastResult ?? "", StringComparison.OrdinalIgnoreCase));
         await using var db = world.App.OpenDb();
-        var hash = EmailAddress.Hash(DeliveryWorld.Email(2));
+        var hash = TestApp.AddressHash(DeliveryWorld.Email(2));
         var suppression = await db.Suppressions.SingleAsync(s => s.EmailHash == hash);
         Assert.StartsWith("hard bounce: 550 5.1.1 <r***@example.org>: Recipient address rejected: User unknown in virtual mailbox table", suppression.Note);
     }

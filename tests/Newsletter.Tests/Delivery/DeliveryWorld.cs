@@ -95,7 +95,7 @@ internal sealed class DeliveryWorld : IAsyncDisposable
             {
                 Email = email,
                 NormalizedEmail = EmailAddress.Normalize(email),
-                EmailHash = EmailAddress.Hash(email),
+                EmailHash = TestApp.AddressHash(email),
                 Name = $"Reader {i}",
                 Status = SubscriberStatus.Confirmed,
                 CreatedAt = now,
@@ -151,7 +151,7 @@ internal sealed class DeliveryWorld : IAsyncDisposable
     public async Task<bool> IsSuppressedAsync(string email)
     {
         await using var db = App.OpenDb();
-        var hash = EmailAddress.Hash(email);
+        var hash = TestApp.AddressHash(email);
         return await db.Suppressions.AnyAsync(s => s.EmailHash == hash);
     }
 

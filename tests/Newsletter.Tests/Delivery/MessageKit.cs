@@ -35,7 +35,6 @@ internal static class MessageKit
         {
             Name = "Steady Ground",
             PublicBaseUrl = BaseUrl,
-            TokenSecret = TestApp.FixedTokenSecret,
             SignOff = "Until next time, be gentle with yourself.\nThe Steady Ground team",
             Disclaimer = "This newsletter shares information for general education only. It is not medical or psychological advice.",
             CrisisResources = "If you are in crisis, call or text 988 (US) or your local emergency number right now.",

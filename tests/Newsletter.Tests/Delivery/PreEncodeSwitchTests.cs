@@ -60,8 +60,12 @@ public class PreEncodeSwitchTests
         await world.AddSubscribersAsync(5);
         var final = await world.RunAsync(await world.PublishAsync());
         Assert.Equal(5, final.Sent);
-        return world.Smtp.Messages.ToDictionary(m => m.RcptTo.Single(), m => (m.Message.TextBody!, m.Message.HtmlBody!));
+        return world.Smtp.Messages.ToDictionary(m => m.RcptTo.Single(), m => (WithoutLinkTokens(m.Message.TextBody!), WithoutLinkTokens(m.Message.HtmlBody!)));
     }
+
+    /// <summary>Each database gives its readers their own random link keys, so the two sends' personal links differ.</summary>
+    private static string WithoutLinkTokens(string body) =>
+        System.Text.RegularExpressions.Regex.Replace(body, "/(unsubscribe|preferences)/[A-Za-z0-9_.-]+", "/$1/TOKEN");
 
     private static string EndingWithLineEnd(string text, string newLine) =>
         text.EndsWith(newLine, StringComparison.Ordinal) ? text : text + newLine;

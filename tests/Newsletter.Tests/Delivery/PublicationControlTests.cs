@@ -1,3 +1,4 @@
+using Newsletter.Tests.Infrastructure;
 using Newsletter.Tests.Infrastructure.Databases;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -143,7 +144,7 @@ public class PublicationControlTests
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriptionStatus.Unsubscribed));
             db.Suppressions.Add(new Suppression
             {
-                EmailHash = EmailAddress.Hash(DeliveryWorld.Email(5)),
+                EmailHash = TestApp.AddressHash(DeliveryWorld.Email(5)),
                 Reason = SuppressionReason.Complaint,
                 CreatedAt = DateTime.SpecifyKind(new DateTime(2026, 1, 5), DateTimeKind.Utc),
             });

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Delivery;
+using Newsletter.Tests.Infrastructure;
 
 namespace Newsletter.Tests.Delivery;
 
@@ -21,7 +22,7 @@ public sealed class VerpTests
         var sam = factory.EnvelopeFrom(edition, new Recipient(42, "sam@example.com", "Sam"), publicationId: 7);
         var alex = factory.EnvelopeFrom(edition, new Recipient(43, "alex@example.com", null), publicationId: 7);
 
-        Assert.Matches("^bounces\\+7-42-[a-z2-7]{16}@bounces\\.example\\.org$", sam.Address);
+        Assert.Matches("^bounces\\+7-42-legacy-[a-z2-7]{16}@bounces\\.example\\.org$", sam.Address);
         Assert.NotEqual(sam.Address, alex.Address);
         Assert.True(sam.Address.Split('@')[0].Length <= 64);
         Assert.True(Verp().TryParse(sam.Address, out var token));
@@ -40,13 +41,15 @@ public sealed class VerpTests
     }
 
     [Theory]
-    [InlineData("bounces+7-43-")]
-    [InlineData("bounces+8-42-")]
-    [InlineData("other+7-42-")]
+    [InlineData("bounces+7-43-legacy-")]
+    [InlineData("bounces+8-42-legacy-")]
+    [InlineData("bounces+7-42-k1-")]
+    [InlineData("bounces+7-42-")]
+    [InlineData("other+7-42-legacy-")]
     public void A_forged_or_altered_bounce_address_is_not_believed(string prefix)
     {
         var genuine = Verp().For(7, 42)!.Address;
-        var mac = genuine.Split('-')[2].Split('@')[0];
+        var mac = genuine.Split('-')[3].Split('@')[0];
 
         Assert.False(Verp().TryParse($"{prefix}{mac}@bounces.example.org", out _));
     }
@@ -95,5 +98,58 @@ public sealed class VerpTests
 
         Assert.True(result.Failed);
         Assert.Contains(result.Failures!, f => f.StartsWith("Messages:Verp:", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>Bounce addresses follow the link keys: each names its key, and those of before key ids are still read.</summary>
+public sealed class VerpKeyTests
+{
+    private static readonly byte[] Legacy = Convert.FromBase64String(TestApp.FixedTokenSecret);
+    private static readonly byte[] Newer = Enumerable.Range(0, 48).Select(i => (byte)(i * 5 + 9)).ToArray();
+
+    private static VerpAddresses Verp(params SigningKey[] keys) =>
+        new(Options.Create(new MessageOptions { Verp = { Domain = "bounces.example.org" } }), new LinkTokenSigner(new SigningKeys(keys)));
+
+    /// <summary>The address the version before key ids made (its algorithm, kept here as the reference).</summary>
+    private static string AddressOfBeforeKeyIds(int publication, int subscriber)
+    {
+        var seed = Newsletter.Tests.Links.SigningKeysTests.V1Token(Legacy, TokenPurpose.Unsubscribe, 0, "verp-key-v1");
+        var key = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes("newsletter/verp/v1|" + seed));
+        var ids = $"{publication}-{subscriber}";
+        var mac = System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.ASCII.GetBytes(ids));
+        var text = new System.Text.StringBuilder();
+        ulong buffer = 0;
+        var bits = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            buffer = (buffer << 8) | mac[i];
+            bits += 8;
+            while (bits >= 5)
+            {
+                text.Append("abcdefghijklmnopqrstuvwxyz234567"[(int)((buffer >> (bits - 5)) & 31)]);
+                bits -= 5;
+            }
+        }
+        return $"bounces+{ids}-{text}@bounces.example.org";
+    }
+
+    [Fact]
+    public void A_bounce_address_of_before_key_ids_is_read_while_the_legacy_key_is_not_retired()
+    {
+        var old = AddressOfBeforeKeyIds(7, 42);
+
+        Assert.True(Verp(new SigningKey("legacy", Legacy), new SigningKey("k1", Newer)).TryParse(old, out var token));
+        Assert.Equal(new VerpToken(7, 42), token);
+        Assert.False(Verp(new SigningKey("k1", Newer)).TryParse(old, out _));
+    }
+
+    [Fact]
+    public void A_bounce_address_names_the_newest_key_and_is_refused_once_that_key_is_retired()
+    {
+        var address = Verp(new SigningKey("legacy", Legacy), new SigningKey("k1", Newer)).For(7, 42)!.Address;
+
+        Assert.StartsWith("bounces+7-42-k1-", address, StringComparison.Ordinal);
+        Assert.True(Verp(new SigningKey("k1", Newer), new SigningKey("k2", Legacy)).TryParse(address, out _));
+        Assert.False(Verp(new SigningKey("legacy", Legacy), new SigningKey("k2", Legacy)).TryParse(address, out _));
     }
 }

@@ -74,8 +74,11 @@ internal sealed class IssueResultsWorld : IAsyncDisposable
     }
 
     /// <summary>The link's path and query, as the email carries it (without the public address).</summary>
-    public string LinkPath(int subscriber, string edition, int? publicationId) =>
-        Links.Unsubscribe(subscriber, edition, publicationId)[TestApp.PublicBaseUrl.Length..];
+    public string LinkPath(int subscriber, string edition, int? publicationId)
+    {
+        using var db = App.OpenDb();
+        return Links.Unsubscribe(db.Subscribers.Single(s => s.Id == subscriber).LinkKey, edition, publicationId)[TestApp.PublicBaseUrl.Length..];
+    }
 
     public async Task<HttpResponseMessage> OneClickAsync(string path)
     {

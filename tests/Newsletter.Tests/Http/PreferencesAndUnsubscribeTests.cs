@@ -33,27 +33,36 @@ public sealed class PreferencesAndUnsubscribeTests
     }
 
     [Fact]
-    public async Task Saving_preferences_changes_the_name_starts_new_editions_at_once_and_stops_unticked_ones()
+    public async Task Saving_preferences_changes_the_name_stops_unticked_editions_and_adds_new_ones_only_after_the_emailed_confirmation()
     {
         await using var world = await SignupWorld.StartAsync();
         var id = await world.SubscribeConfirmedAsync("prefs@example.org", "Sam", "weekly-tip");
+        world.Time.Advance(TimeSpan.FromHours(2));
         var token = world.PreferencesToken(id);
 
         var saved = await world.PostAsync($"/preferences/{token}",
             SignupWorld.Form(("name", "Samantha"), ("editions", "weekly-fact"), ("editions", "monthly-spotlight")));
 
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
-        Assert.Contains("Saved.", await HttpAssert.BodyAsync(saved));
+        Assert.Contains("we&#x27;ve emailed you a link to confirm", await HttpAssert.BodyAsync(saved));
         Assert.Equal(new Dictionary<string, SubscriptionStatus>
         {
             ["weekly-tip"] = SubscriptionStatus.Unsubscribed,
-            ["weekly-fact"] = SubscriptionStatus.Active,
-            ["monthly-spotlight"] = SubscriptionStatus.Active,
+            ["weekly-fact"] = SubscriptionStatus.Pending,
+            ["monthly-spotlight"] = SubscriptionStatus.Pending,
         }, await EditionsAsync(world, id));
-        await using var db = world.App.OpenDb();
-        Assert.Equal("Samantha", (await db.Subscribers.SingleAsync()).Name);
-        var consent = await db.Set<ConsentRecord>().OrderBy(c => c.Id).LastAsync();
-        Assert.Equal(("preferences", "monthly-spotlight,weekly-fact"), (consent.Source, consent.Editions));
+        await using (var db = world.App.OpenDb())
+        {
+            Assert.Equal("Samantha", (await db.Subscribers.SingleAsync()).Name);
+            var consent = await db.Set<ConsentRecord>().OrderBy(c => c.Id).LastAsync();
+            Assert.Equal(("preferences", "monthly-spotlight,weekly-fact", (DateTime?)null), (consent.Source, consent.Editions, consent.ConfirmedAt));
+        }
+
+        // The first confirmation, the welcome, then the confirmation of the editions added.
+        await world.Smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(30));
+        await world.PostAsync(SignupWorld.LinkPath(world.Smtp.Messages[2].Message, "/confirm/"));
+        Assert.Equal(SubscriptionStatus.Active, (await EditionsAsync(world, id))["weekly-fact"]);
+        Assert.Equal(SubscriptionStatus.Active, (await EditionsAsync(world, id))["monthly-spotlight"]);
     }
 
     [Fact]

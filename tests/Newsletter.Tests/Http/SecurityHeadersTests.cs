@@ -22,10 +22,15 @@ public sealed class SecurityHeadersTests
         var password = await WorkspaceEditor.AddAsync(app);
         var web = app.CreateWebApp();
         var signer = web.Services.GetRequiredService<LinkTokenSigner>();
+        string linkKey;
+        using (var db = app.OpenDb())
+        {
+            linkKey = db.Subscribers.Single().LinkKey;
+        }
         return new Site(app, web, WorkspaceEditor.Client(web), await WorkspaceEditor.SignedInAsync(app, web, password),
-            "/preferences/" + signer.Sign(new LinkToken(TokenPurpose.Preferences, 1, "")),
-            "/unsubscribe/" + signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, 1, "weekly-tip")),
-            "/confirm/" + signer.Sign(new LinkToken(TokenPurpose.Confirm, 1, "")));
+            "/preferences/" + signer.Sign(new LinkToken(TokenPurpose.Preferences, linkKey, "")),
+            "/unsubscribe/" + signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, linkKey, "weekly-tip")),
+            "/confirm/" + signer.Sign(new LinkToken(TokenPurpose.Confirm, linkKey, "")));
     }
 
     private static async Task DisposeAsync(Site site)

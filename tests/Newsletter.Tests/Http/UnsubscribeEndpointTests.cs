@@ -17,6 +17,7 @@ public sealed class UnsubscribeEndpointTests : IAsyncLifetime
     private TestWebApp _web = null!;
     private HttpClient _client = null!;
     private int _subscriber;
+    private string _linkKey = "";
     private LinkTokenSigner _signer = null!;
 
     public async Task InitializeAsync()
@@ -28,6 +29,7 @@ public sealed class UnsubscribeEndpointTests : IAsyncLifetime
                 l => l.AddAsync("reader@example.org", "Robin", ["weekly-tip", "weekly-fact"], confirmed: true));
             Assert.True(added.Succeeded, added.Error);
             _subscriber = added.Subscriber!.Id;
+            _linkKey = added.Subscriber.LinkKey;
             _signer = host.Services.GetRequiredService<LinkTokenSigner>();
         }
         _web = _app.CreateWebApp();
@@ -41,8 +43,8 @@ public sealed class UnsubscribeEndpointTests : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
-    private string Token(TokenPurpose purpose = TokenPurpose.Unsubscribe, string edition = "weekly-tip", int? subscriber = null) =>
-        _signer.Sign(new LinkToken(purpose, subscriber ?? _subscriber, edition));
+    private string Token(TokenPurpose purpose = TokenPurpose.Unsubscribe, string edition = "weekly-tip", string? linkKey = null) =>
+        _signer.Sign(new LinkToken(purpose, linkKey ?? _linkKey, edition));
 
     private async Task<SubscriptionStatus> StatusAsync(string edition = "weekly-tip")
     {
@@ -154,8 +156,8 @@ public sealed class UnsubscribeEndpointTests : IAsyncLifetime
     [Fact]
     public async Task A_link_for_a_subscriber_who_no_longer_exists_is_harmless()
     {
-        using var get = await _client.GetAsync($"/unsubscribe/{Token(subscriber: 999_999)}");
-        using var post = await _client.PostAsync($"/unsubscribe/{Token(subscriber: 999_999)}", EndToEndSmtpTests.OneClickUrlEncoded());
+        using var get = await _client.GetAsync($"/unsubscribe/{Token(linkKey: "0123456789abcdef0123456789abcdef")}");
+        using var post = await _client.PostAsync($"/unsubscribe/{Token(linkKey: "0123456789abcdef0123456789abcdef")}", EndToEndSmtpTests.OneClickUrlEncoded());
 
         Assert.True(get.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"GET {get.StatusCode}");
         Assert.True(post.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"POST {post.StatusCode}");

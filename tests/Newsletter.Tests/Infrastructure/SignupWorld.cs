@@ -16,6 +16,8 @@ using Newsletter.Subscribers.Tokens;
 using Newsletter.Tests.Infrastructure.Smtp;
 using Newsletter.Worker.SignupEmails;
 
+using Newsletter.Worker.Links;
+
 namespace Newsletter.Tests.Infrastructure;
 
 /// <summary>
@@ -165,9 +167,18 @@ public sealed class SignupWorld : IAsyncDisposable
         return new Uri(match.Value).AbsolutePath;
     }
 
-    public string UnsubscribeToken(int subscriberId, string edition) => Signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, subscriberId, edition));
+    public string UnsubscribeToken(int subscriberId, string edition) => Links.Unsubscribe(LinkKeyOf(subscriberId), edition)[(TestApp.PublicBaseUrl.Length + "/unsubscribe/".Length)..];
 
-    public string PreferencesToken(int subscriberId) => Signer.Sign(new LinkToken(TokenPurpose.Preferences, subscriberId, ""));
+    public string PreferencesToken(int subscriberId) => Links.PreferencesToken(LinkKeyOf(subscriberId));
+
+    public LinkBuilder Links => Web.Services.GetRequiredService<LinkBuilder>();
+
+    /// <summary>The key the reader's links name; for a reader who does not exist, a key that names nobody.</summary>
+    public string LinkKeyOf(int subscriberId)
+    {
+        using var db = App.OpenDb();
+        return db.Subscribers.Where(s => s.Id == subscriberId).Select(s => s.LinkKey).FirstOrDefault() ?? $"nobody{subscriberId}";
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -31,6 +31,14 @@ public sealed class TestApp : IAsyncDisposable
     public static readonly string FixedTokenSecret =
         Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 37 + 11)).ToArray());
 
+    /// <summary>A fixed, valid address hash key: base64 of 32 bytes.</summary>
+    public static readonly string FixedAddressHashKey =
+        Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 53 + 7)).ToArray());
+
+    /// <summary>The keyed hash the app stores for an address under <see cref="FixedAddressHashKey"/>.</summary>
+    public static string AddressHash(string email) =>
+        new Newsletter.Subscribers.Addresses.AddressHasher(Convert.FromBase64String(FixedAddressHashKey)).Hash(email);
+
     private TestApp(string directory, DatabaseProvider provider)
     {
         Directory = directory;
@@ -46,6 +54,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Newsletter:Name"] = "Steady Ground",
             ["Newsletter:PublicBaseUrl"] = PublicBaseUrl,
             ["Newsletter:TokenSecret"] = FixedTokenSecret,
+            ["Newsletter:AddressHashKey"] = FixedAddressHashKey,
             ["Newsletter:SignOff"] = "Until next time, be gentle with yourself.",
             ["Newsletter:Disclaimer"] = "This newsletter shares information, not professional advice.",
             ["Newsletter:CrisisResources"] = "If you are in crisis, call or text 988 (US) or your local emergency number.",
@@ -72,7 +81,7 @@ public sealed class TestApp : IAsyncDisposable
     public Dictionary<string, string?> Settings { get; }
 
     /// <summary>A new temp directory and configuration. <paramref name="tokenSecret"/> false leaves
-    /// <c>Newsletter:TokenSecret</c> out, so the app generates and stores one.</summary>
+    /// <c>Newsletter:TokenSecret</c> and <c>Newsletter:AddressHashKey</c> out, so the app generates and stores keys.</summary>
     public static TestApp Create(bool tokenSecret = true)
     {
         var directory = Path.Combine(Path.GetTempPath(), "newsletter-tests", Guid.NewGuid().ToString("N"));
@@ -81,6 +90,7 @@ public sealed class TestApp : IAsyncDisposable
         if (!tokenSecret)
         {
             app.Settings.Remove("Newsletter:TokenSecret");
+            app.Settings.Remove("Newsletter:AddressHashKey");
         }
         return app;
     }

@@ -6,25 +6,25 @@ using Newsletter.Worker.Links;
 
 namespace Newsletter.Tests.Links;
 
-/// <summary>The link-signing secret: generated once and kept in the database so every instance signs alike.</summary>
+/// <summary>The link-signing keys when none are configured: generated once and kept in the database so every instance signs alike.</summary>
 public sealed class TokenSecretTests
 {
     [Fact]
-    public async Task Without_a_configured_secret_one_is_generated_on_first_use_and_stored_in_the_settings_table()
+    public async Task Without_configured_keys_one_is_generated_on_first_use_and_stored_in_the_settings_table()
     {
         await using var app = TestApp.Create(tokenSecret: false);
         await using var host = await app.StartHostAsync();
         await using (var before = app.OpenDb())
         {
-            Assert.Equal(0, await before.Settings.CountAsync());
+            Assert.DoesNotContain(await before.Settings.Select(s => s.Key).ToListAsync(), k => k.StartsWith("token-", StringComparison.Ordinal));
         }
 
-        var link = host.Services.GetRequiredService<LinkBuilder>().Unsubscribe(7, "weekly-tip");
+        var link = host.Services.GetRequiredService<LinkBuilder>().Unsubscribe("0123456789abcdef0123456789abcdef", "weekly-tip");
 
         await using var db = app.OpenDb();
-        var setting = Assert.Single(await db.Settings.ToListAsync());
-        Assert.Equal("token-secret", setting.Key);
-        Assert.True(Convert.FromBase64String(setting.Value).Length >= 32);
+        var setting = Assert.Single(await db.Settings.Where(s => s.Key.StartsWith("token-")).ToListAsync());
+        Assert.Equal("token-key:k1", setting.Key);
+        Assert.Equal("k1", host.Services.GetRequiredService<SigningKeys>().Current.Id);
         Assert.StartsWith($"{TestApp.PublicBaseUrl}/unsubscribe/", link, StringComparison.Ordinal);
     }
 
@@ -42,14 +42,14 @@ public sealed class TokenSecretTests
         var signer = second.Services.GetRequiredService<LinkTokenSigner>();
 
         Assert.True(signer.TryVerify(token, TokenPurpose.Unsubscribe, out var verified));
-        Assert.Equal((42, "weekly-fact"), (verified.SubscriberId, verified.Edition));
+        Assert.Equal((42, "weekly-fact"), (verified.Id, verified.Edition));
         Assert.Equal(token, signer.Sign(new LinkToken(TokenPurpose.Unsubscribe, 42, "weekly-fact")));
         await using var db = app.OpenDb();
-        Assert.Equal(1, await db.Settings.CountAsync());
+        Assert.Equal(1, await db.Settings.CountAsync(s => s.Key.StartsWith("token-")));
     }
 
     [Fact]
-    public async Task Two_databases_without_a_configured_secret_get_different_secrets()
+    public async Task Two_databases_without_configured_keys_get_different_keys()
     {
         await using var appA = TestApp.Create(tokenSecret: false);
         await using var appB = TestApp.Create(tokenSecret: false);
@@ -62,7 +62,7 @@ public sealed class TokenSecretTests
     }
 
     [Fact]
-    public async Task A_configured_secret_is_used_and_nothing_is_stored()
+    public async Task A_configured_secret_is_used_and_no_key_is_stored()
     {
         await using var app = TestApp.Create();
         await using var host = await app.StartHostAsync();
@@ -72,7 +72,7 @@ public sealed class TokenSecretTests
         var expected = new LinkTokenSigner(Convert.FromBase64String(TestApp.FixedTokenSecret));
         Assert.True(expected.TryVerify(token, TokenPurpose.Unsubscribe, out _));
         await using var db = app.OpenDb();
-        Assert.Equal(0, await db.Settings.CountAsync());
+        Assert.DoesNotContain(await db.Settings.Select(s => s.Key).ToListAsync(), k => k == "address-hash-key" || k.StartsWith("token-", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -304,7 +304,7 @@ public sealed class PublishingTests : IAsyncLifetime
         {
             db.Suppressions.Add(new Suppression
             {
-                EmailHash = EmailAddress.Hash("bounced@example.org"),
+                EmailHash = TestApp.AddressHash("bounced@example.org"),
                 Reason = SuppressionReason.HardBounce,
                 CreatedAt = _time.GetUtcNow().UtcDateTime,
             });

@@ -86,6 +86,12 @@ public sealed class ReaderModel(
             ? new ReaderChange(false, "the reader was not paused")
             : new ReaderChange(await service.ResumeAsync(id, cancellationToken), "there is no such reader"), cancellationToken);
 
+    /// <summary>For a reader whose email went astray (forwarded, a shared inbox): their links so far stop
+    /// opening anything but an unsubscribe; links in the next email work.</summary>
+    public Task<IActionResult> OnPostRevokeLinksAsync(int id, [FromServices] SubscriptionService service, CancellationToken cancellationToken) =>
+        ChangeAsync(id, "reader links revoked", null, async () =>
+            new ReaderChange(await service.RevokeLinksAsync(id, cancellationToken), "there is no such reader"), cancellationToken);
+
     /// <summary>When the reader's pause ends; null when none is running.</summary>
     public DateTime? PausedUntil => Reader?.PausedUntil > time.GetUtcNow().UtcDateTime ? Reader.PausedUntil : null;
 

@@ -12,7 +12,7 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
     public partial class PostgreSqlNewsletterDbContextModel
     {
         private PostgreSqlNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("a9cc36dd-525f-4d74-9966-7e100ef02866"), entityTypeCount: 13)
+            : base(skipDetectChanges: false, modelId: new Guid("5b927885-d946-461b-9218-30e664a70104"), entityTypeCount: 13)
         {
         }
 

@@ -20,9 +20,9 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
                 "Newsletter.Subscribers.Model.Subscriber",
                 typeof(Subscriber),
                 baseEntityType,
-                propertyCount: 11,
+                propertyCount: 14,
                 navigationCount: 2,
-                unnamedIndexCount: 3,
+                unnamedIndexCount: 4,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -88,6 +88,32 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
                 valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
             lastEmailedAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
+            var legacyLinks = runtimeEntityType.AddProperty(
+                "LegacyLinks",
+                typeof(bool),
+                propertyInfo: typeof(Subscriber).GetProperty("LegacyLinks", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<LegacyLinks>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+            legacyLinks.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var linkKey = runtimeEntityType.AddProperty(
+                "LinkKey",
+                typeof(string),
+                propertyInfo: typeof(Subscriber).GetProperty("LinkKey", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<LinkKey>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                maxLength: 32);
+            linkKey.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+            linkKey.AddAnnotation("Relational:IsFixedLength", true);
+
+            var linksRevokedAt = runtimeEntityType.AddProperty(
+                "LinksRevokedAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(Subscriber).GetProperty("LinksRevokedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<LinksRevokedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
+            linksRevokedAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
             var name = runtimeEntityType.AddProperty(
                 "Name",
                 typeof(string),
@@ -130,10 +156,14 @@ namespace Newsletter.Worker.Data.CompiledModels.PostgreSql
                 new[] { emailHash });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { normalizedEmail },
+                new[] { linkKey },
                 unique: true);
 
             var index1 = runtimeEntityType.AddIndex(
+                new[] { normalizedEmail },
+                unique: true);
+
+            var index2 = runtimeEntityType.AddIndex(
                 new[] { status, createdAt });
 
             return runtimeEntityType;

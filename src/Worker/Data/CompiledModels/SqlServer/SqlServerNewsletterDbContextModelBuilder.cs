@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
     public partial class SqlServerNewsletterDbContextModel
     {
         private SqlServerNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("6e1809ff-5746-4fc1-bf48-ec3656442013"), entityTypeCount: 13)
+            : base(skipDetectChanges: false, modelId: new Guid("ff8bde4f-6aef-46a2-8546-60a732cb9a1f"), entityTypeCount: 13)
         {
         }
 

@@ -19,9 +19,9 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 "Newsletter.Subscribers.Model.Subscriber",
                 typeof(Subscriber),
                 baseEntityType,
-                propertyCount: 11,
+                propertyCount: 14,
                 navigationCount: 2,
-                unnamedIndexCount: 3,
+                unnamedIndexCount: 4,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -87,6 +87,32 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
             lastEmailedAt.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
 
+            var legacyLinks = runtimeEntityType.AddProperty(
+                "LegacyLinks",
+                typeof(bool),
+                propertyInfo: typeof(Subscriber).GetProperty("LegacyLinks", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<LegacyLinks>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+            legacyLinks.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var linkKey = runtimeEntityType.AddProperty(
+                "LinkKey",
+                typeof(string),
+                propertyInfo: typeof(Subscriber).GetProperty("LinkKey", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<LinkKey>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                maxLength: 32);
+            linkKey.AddAnnotation("Relational:IsFixedLength", true);
+            linkKey.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
+            var linksRevokedAt = runtimeEntityType.AddProperty(
+                "LinksRevokedAt",
+                typeof(DateTime?),
+                propertyInfo: typeof(Subscriber).GetProperty("LinksRevokedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Subscriber).GetField("<LinksRevokedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new NewsletterDbContext.UtcDateTimeConverter());
+            linksRevokedAt.AddAnnotation("SqlServer:ValueGenerationStrategy", SqlServerValueGenerationStrategy.None);
+
             var name = runtimeEntityType.AddProperty(
                 "Name",
                 typeof(string),
@@ -129,10 +155,14 @@ namespace Newsletter.Worker.Data.CompiledModels.SqlServer
                 new[] { emailHash });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { normalizedEmail },
+                new[] { linkKey },
                 unique: true);
 
             var index1 = runtimeEntityType.AddIndex(
+                new[] { normalizedEmail },
+                unique: true);
+
+            var index2 = runtimeEntityType.AddIndex(
                 new[] { status, createdAt });
 
             return runtimeEntityType;

@@ -11,7 +11,7 @@ namespace Newsletter.Worker.Data.CompiledModels.Sqlite
     public partial class SqliteNewsletterDbContextModel
     {
         private SqliteNewsletterDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("8a38f5ea-856a-47b5-84bb-b5b9ef4a2f10"), entityTypeCount: 13)
+            : base(skipDetectChanges: false, modelId: new Guid("d50285d6-81e1-4d49-a946-2dee0c20c1e4"), entityTypeCount: 13)
         {
         }
 

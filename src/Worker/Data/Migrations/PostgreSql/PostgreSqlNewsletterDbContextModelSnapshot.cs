@@ -160,6 +160,18 @@ namespace Newsletter.Worker.Data.Migrations.PostgreSql
                     b.Property<DateTime?>("LastEmailedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("LegacyLinks")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("LinkKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character(32)")
+                        .IsFixedLength();
+
+                    b.Property<DateTime?>("LinksRevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Name")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
@@ -178,6 +190,9 @@ namespace Newsletter.Worker.Data.Migrations.PostgreSql
                     b.HasKey("Id");
 
                     b.HasIndex("EmailHash");
+
+                    b.HasIndex("LinkKey")
+                        .IsUnique();
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();

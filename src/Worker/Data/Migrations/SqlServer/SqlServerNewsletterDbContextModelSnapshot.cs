@@ -160,6 +160,18 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.Property<DateTime?>("LastEmailedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<bool>("LegacyLinks")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("LinkKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nchar(32)")
+                        .IsFixedLength();
+
+                    b.Property<DateTime?>("LinksRevokedAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<string>("Name")
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)");
@@ -178,6 +190,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                     b.HasKey("Id");
 
                     b.HasIndex("EmailHash");
+
+                    b.HasIndex("LinkKey")
+                        .IsUnique();
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();

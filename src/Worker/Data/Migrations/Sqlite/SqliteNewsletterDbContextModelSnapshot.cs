@@ -149,6 +149,18 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.Property<DateTime?>("LastEmailedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("LegacyLinks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LinkKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
+
+                    b.Property<DateTime?>("LinksRevokedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
@@ -167,6 +179,9 @@ namespace Newsletter.Worker.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("EmailHash");
+
+                    b.HasIndex("LinkKey")
+                        .IsUnique();
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
