@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Model;
 using Newsletter.Worker;
 using Newsletter.Worker.Data;
@@ -404,7 +405,7 @@ internal static class PagesRun
             {
                 await connection.OpenAsync();
                 // Readers who signed up before the first publication, so each was a recipient of every one.
-                await Readers.AddAsync(connection, o.Size, EditionKeys, since.AddDays(-30).UtcDateTime);
+                await Readers.AddAsync(connection, host.Services.GetRequiredService<AddressHasher>(), o.Size, EditionKeys, since.AddDays(-30).UtcDateTime);
             }
             Console.WriteLine($"{o.Size:N0} readers added ({clock.Elapsed.TotalSeconds:0} s)");
 

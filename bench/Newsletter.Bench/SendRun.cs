@@ -10,6 +10,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Newsletter.Subscribers.Addresses;
+using Newsletter.Subscribers.Model;
 using Newsletter.Templates.Rendering;
 using Newsletter.Worker;
 using Newsletter.Worker.Configuration;
@@ -71,7 +73,7 @@ internal static class SendRun
         var clock = Stopwatch.StartNew();
         await using var connection = new SqliteConnection($"Data Source={o.Db}");
         await connection.OpenAsync();
-        await Readers.AddAsync(connection, o.Size, Editions, DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
+        await Readers.AddAsync(connection, host.Services.GetRequiredService<AddressHasher>(), o.Size, Editions, DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc));
         Console.WriteLine($"seeded {o.Size:N0} subscribers × {Editions.Length} editions in {clock.Elapsed.TotalSeconds:0.0}s");
         return 0;
     }
@@ -152,7 +154,7 @@ internal static class SendRun
     {
         var edition = editions.Get("weekly-tip");
         var encoded = new EncodedEmail(await PrepareAsync(services, edition, issueId));
-        var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(1, edition.Key, 1);
+        var url = services.GetRequiredService<LinkBuilder>().Unsubscribe(Subscriber.NewLinkKey(), edition.Key, 1);
         var message = services.GetRequiredService<MessageFactory>().Build(edition, encoded.Subject,
             encoded.Personalize(new PersonalFields("Reader 0", url)), new Recipient(1, "reader1@example.org", "Reader 0"), url, "1.0.0");
         using var counter = new MemoryStream();
@@ -245,10 +247,11 @@ internal static class SendRun
 
         var micros = new Dictionary<string, double>();
         string[] urls = new string[n];
+        var linkKeys = Enumerable.Range(0, n).Select(_ => Subscriber.NewLinkKey()).ToArray();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < n; i++)
         {
-            urls[i] = links.Unsubscribe(i + 1, edition.Key, 1);
+            urls[i] = links.Unsubscribe(linkKeys[i], edition.Key, 1);
         }
         micros["sign link"] = clock.Elapsed.TotalMicroseconds / n;
 

@@ -33,9 +33,9 @@ namespace Newsletter.Worker.Data.Migrations.SqlServer
                 type: "datetime2",
                 nullable: true);
 
-            // Readers already on the list: a random link key each, and their links that name row ids keep working.
+            // Readers already on the list: a random link key each (NEWID is drawn per row), and their links that name row ids keep working.
             migrationBuilder.Sql("""
-                UPDATE [Subscribers] SET [LinkKey] = LOWER(CONVERT(varchar(32), CRYPT_GEN_RANDOM(16), 2)), [LegacyLinks] = CAST(1 AS bit);
+                UPDATE [Subscribers] SET [LinkKey] = LOWER(REPLACE(CONVERT(varchar(36), NEWID()), '-', '')), [LegacyLinks] = CAST(1 AS bit);
                 """);
 
             migrationBuilder.CreateIndex(
