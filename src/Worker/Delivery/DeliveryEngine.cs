@@ -126,7 +126,8 @@ public sealed class DeliveryEngine(
         var reporter = _monitor.ReportProgressAsync(run, progress, background.Token);
 
         // While the database refuses writes, the retries that find it still refusing say nothing more.
-        logger.Log(writes.Current is null ? LogLevel.Information : LogLevel.Debug, "Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
+        logger.Log(writes.Current is null ? LogLevel.Information : LogLevel.Debug,
+            "Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
             publicationId, publication.Edition, issue.Id, issue.Subject, o.Connections);
         var workers = Enumerable.Range(0, o.Connections)
             .Select(i => Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
