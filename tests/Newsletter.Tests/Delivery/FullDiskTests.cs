@@ -78,7 +78,8 @@ public sealed class FullDiskTests
             return ready.StatusCode == HttpStatusCode.OK
                 && (await ready.Content.ReadAsStringAsync()).Contains("database-writes: Healthy", StringComparison.Ordinal);
         }, "the service was ready again", Wait);
-        // Every reader once: the outcomes refused while full were kept and saved, not sent again.
+        // Every reader once: an outcome refused while full (if the disk filled on one rather than on a
+        // claim) was kept and saved, not sent again after its lease; the next test makes it certain.
         var received = smtp.Messages.SelectMany(m => m.RcptTo).GroupBy(r => r, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
         Assert.Equal(Enumerable.Range(1, Readers).Select(DeliveryWorld.Email).Order(StringComparer.Ordinal),
@@ -106,8 +107,74 @@ public sealed class FullDiskTests
         var line = Assert.Single(warnings);
         Assert.Contains("database or disk is full", line.Message, StringComparison.Ordinal);
         Assert.Empty(logs.WithException);
-        Assert.True(logs.Contains(LogLevel.Information, "outcome(s) kept while the database refused them"), "no kept outcome was saved");
         Assert.True(logs.Contains(LogLevel.Information, "takes delivery outcomes again"), "the end of the outage was not said");
+    }
+
+    // Guards the outcome of a message the server accepted while the database refused to record it:
+    // it is kept, nothing more is sent while the database still refuses, and the next run writes it
+    // first. Nobody is mailed again, even with a lease that runs out in between. Here a trigger
+    // refuses every outcome from the moment a chosen reader's message is on its way, with a full
+    // disk's words: unlike a full file, it refuses that reader's outcome for certain.
+    [Fact]
+    public async Task An_accepted_message_whose_outcome_the_database_refused_is_recorded_when_the_send_resumes_and_never_sent_again()
+    {
+        const int readers = 30;
+        var chosen = DeliveryWorld.Email(12);
+        string? connectionString = null;
+        var script = SmtpScript.ForRecipients((address, _) =>
+        {
+            if (string.Equals(address, chosen, StringComparison.OrdinalIgnoreCase))
+            {
+                Execute(connectionString!, "INSERT INTO \"RefuseOutcomes\" VALUES (1)");
+            }
+            return SmtpReplyDecision.Accept;
+        });
+        await using var world = await DeliveryWorld.StartAsync(script, app => app
+            .Set("Delivery:Connections", "2")
+            .Set("Delivery:LeaseDuration", "00:00:01"));
+        connectionString = world.App.ConnectionString;
+        Execute(connectionString, """
+            CREATE TABLE "RefuseOutcomes" ("On" INTEGER);
+            CREATE TRIGGER "RefuseOutcome" BEFORE UPDATE OF "CompletedAt" ON "Deliveries"
+            WHEN NEW."CompletedAt" IS NOT NULL AND EXISTS (SELECT 1 FROM "RefuseOutcomes")
+            BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+            """);
+        await world.AddSubscribersAsync(readers);
+        var publicationId = await world.PublishAsync();
+
+        var paused = await world.RunAsync(publicationId).WaitAsync(Wait);
+
+        Assert.InRange(paused.Done, 0, readers - 1);
+        Assert.Equal(1, world.ReceivedCounts()[chosen]);
+        var unrecorded = (await world.DeliveriesAsync(publicationId)).Single(d => d.SubscriberId == 12);
+        Assert.Null(unrecorded.CompletedAt); // the server has it; the database does not
+        Assert.Equal(DeliveryStatus.Claimed, unrecorded.Status);
+        // A second run while the database still refuses sends nothing: the kept outcome comes first.
+        var sentBefore = world.Smtp.Messages.Count;
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the claims' one-second leases run out
+        await world.RunAsync(publicationId).WaitAsync(Wait);
+        Assert.Equal(sentBefore, world.Smtp.Messages.Count);
+
+        Execute(connectionString, "DELETE FROM \"RefuseOutcomes\"");
+        var final = await world.RunAsync(publicationId).WaitAsync(Wait);
+
+        Assert.Equal(readers, final.Sent);
+        Assert.Equal(readers, world.ReceivedCounts().Count);
+        Assert.All(world.ReceivedCounts(), r => Assert.True(r.Value == 1, $"{r.Key} was mailed {r.Value} times"));
+        var recorded = (await world.DeliveriesAsync(publicationId)).Single(d => d.SubscriberId == 12);
+        Assert.Equal(DeliveryStatus.Sent, recorded.Status);
+        Assert.Equal(1, recorded.Attempts);
+        Assert.True(world.Logs.Contains(LogLevel.Information, "outcome(s) kept while the database refused them"), "no kept outcome was saved");
+        Assert.Single(world.Logs.Lines, l => l.Level >= LogLevel.Warning);
+    }
+
+    private static void Execute(string connectionString, string sql)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Readers 1…<see cref="Readers"/> and an issue published to them, by a host without the
