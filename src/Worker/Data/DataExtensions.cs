@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Newsletter.Worker.Data;
@@ -22,9 +23,11 @@ public static class DataExtensions
             .Validate(o => o.StatisticsInterval >= TimeSpan.Zero, "Database:StatisticsInterval must be 00:00:00 (off) or longer")
             .ValidateOnStart();
         services.AddDbContext<SqliteNewsletterDbContext>((sp, o) => o.UseSqlite(
-            ResolveSqliteConnectionString(ConnectionString(sp) ?? DefaultSqliteConnectionString)));
-        services.AddDbContext<SqlServerNewsletterDbContext>((sp, o) => o.UseSqlServer(RequiredConnectionString(sp, "SqlServer")));
-        services.AddDbContext<PostgreSqlNewsletterDbContext>((sp, o) => o.UseNpgsql(RequiredConnectionString(sp, "PostgreSql")));
+            ResolveSqliteConnectionString(ConnectionString(sp) ?? DefaultSqliteConnectionString)).ConfigureWarnings(QuietCommandErrors));
+        services.AddDbContext<SqlServerNewsletterDbContext>((sp, o) => o.UseSqlServer(RequiredConnectionString(sp, "SqlServer"))
+            .ConfigureWarnings(QuietCommandErrors));
+        services.AddDbContext<PostgreSqlNewsletterDbContext>((sp, o) => o.UseNpgsql(RequiredConnectionString(sp, "PostgreSql"))
+            .ConfigureWarnings(QuietCommandErrors));
         services.AddScoped<NewsletterDbContext>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider switch
         {
             DatabaseProvider.SqlServer => sp.GetRequiredService<SqlServerNewsletterDbContext>(),
@@ -34,6 +37,11 @@ public static class DataExtensions
         services.AddScoped<DatabasePreparer>();
         return builder;
     }
+
+    // A failed command is reported by the code that ran it, in its own words (a full disk is one line
+    // per outage: DeliveryWrites); EF's own error for each, with a stack trace, would repeat it per attempt.
+    private static void QuietCommandErrors(WarningsConfigurationBuilder warnings) =>
+        warnings.Log((RelationalEventId.CommandError, LogLevel.Debug));
 
     private static string RequiredConnectionString(IServiceProvider services, string provider) =>
         ConnectionString(services) is { Length: > 0 } connectionString

@@ -9,7 +9,7 @@ namespace Newsletter.Worker.Delivery;
 /// or another, hold the same row), renewing the lease, and handing unsent rows back to the pool.
 /// </summary>
 internal sealed class DeliveryClaims(
-    string instanceId, IServiceScopeFactory scopes, DeliveryOptions options, TimeProvider time, ILogger logger)
+    string instanceId, IServiceScopeFactory scopes, DeliveryOptions options, DeliveryWrites writes, TimeProvider time, ILogger logger)
 {
     /// <summary>
     /// Claims up to <paramref name="count"/> due deliveries. Candidates are read first, then claimed
@@ -118,8 +118,21 @@ internal sealed class DeliveryClaims(
             : wait > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : wait;
     }
 
-    /// <summary>Hands claims back to the pool; for a publication that stopped meanwhile they are settled at once.</summary>
+    /// <summary>Hands claims back to the pool; for a publication that stopped meanwhile they are settled at once.
+    /// If the database refuses, they return when their lease runs out.</summary>
     public async Task ReleaseAsync(NewsletterDbContext db, int publicationId, string lease, IEnumerable<DeliveryRecord> deliveries, DateTime nextAttemptAt)
+    {
+        try
+        {
+            await TryReleaseAsync(db, publicationId, lease, deliveries, nextAttemptAt);
+        }
+        catch (Exception ex) when (DeliveryWrites.IsWriteFailure(ex))
+        {
+            writes.Failed(publicationId, ex);
+        }
+    }
+
+    private async Task TryReleaseAsync(NewsletterDbContext db, int publicationId, string lease, IEnumerable<DeliveryRecord> deliveries, DateTime nextAttemptAt)
     {
         var ids = deliveries.Select(d => d.Id).ToList();
         if (ids.Count == 0)
@@ -147,8 +160,8 @@ internal sealed class DeliveryClaims(
         catch (Exception ex) when (ex is DbException or InvalidOperationException)
         {
             // Not lost: the acceptances are recorded; the rows are filed when their lease runs out.
-            logger.LogWarning("Publication {PublicationId}: could not file a batch's sent messages yet ({Error}); " +
-                "they are filed when their claim expires", publicationId, ex.Message);
+            // Said once per outage (with the other writes the database refuses), not once per batch.
+            writes.Failed(publicationId, ex);
         }
     }
 }

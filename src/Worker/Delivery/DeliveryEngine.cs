@@ -37,9 +37,10 @@ public sealed class DeliveryEngine(
     IOptions<LogPrivacyOptions> logPrivacy,
     TimeProvider time,
     NewsletterMetrics metrics,
+    DeliveryWrites writes,
     ILogger<DeliveryEngine> logger)
 {
-    private readonly DeliveryClaims _claims = new(InstanceId.New(), scopes, deliveryOptions.Value, time, logger);
+    private readonly DeliveryClaims _claims = new(InstanceId.New(), scopes, deliveryOptions.Value, writes, time, logger);
 
     private readonly OutcomeRecorder _outcomes = new(deliveryOptions.Value, logPrivacy.Value, time, logger);
 
@@ -89,6 +90,13 @@ public sealed class DeliveryEngine(
         await using var outcomesScope = scopes.CreateAsyncScope();
         await using var sharedOutcomes = await OutcomeWriter.OpenSharedAsync(
             outcomesScope.ServiceProvider.GetRequiredService<NewsletterDbContext>(), o.OutcomeDurability, cancellationToken);
+        var refusals = writes.Refusals;
+        if (!await writes.SaveKeptAsync(publicationId, outcomesScope, sharedOutcomes, o.OutcomeDurability, cancellationToken))
+        {
+            // The database still refuses the outcomes kept from before: nothing new is claimed or sent.
+            return await PublicationProgress.ReadAsync(
+                outcomesScope.ServiceProvider.GetRequiredService<NewsletterDbContext>(), publicationId, CancellationToken.None);
+        }
         var run = new SendRun(publication, edition, new EncodedEmail(prepared), new Throttle(o, time)) { SharedOutcomes = sharedOutcomes };
         if (sharedOutcomes is not null)
         {
@@ -119,7 +127,9 @@ public sealed class DeliveryEngine(
         var control = _monitor.ControlAsync(run, background.Token);
         var reporter = _monitor.ReportProgressAsync(run, progress, background.Token);
 
-        logger.LogInformation("Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
+        // While the database refuses writes, the retries that find it still refusing say nothing more.
+        logger.Log(writes.Current is null ? LogLevel.Information : LogLevel.Debug,
+            "Publication {PublicationId} ({Edition}): sending issue {IssueId} \"{Subject}\" with up to {Connections} connection(s)",
             publicationId, publication.Edition, issue.Id, issue.Subject, o.Connections);
         var workers = Enumerable.Range(0, o.Connections)
             .Select(i => Task.Run(() => WorkerAsync(run, i, cancellationToken, hardStop.Token), CancellationToken.None))
@@ -138,15 +148,15 @@ public sealed class DeliveryEngine(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<NewsletterDbContext>();
-            await _monitor.FlushErrorsAsync(scope.ServiceProvider, run, CancellationToken.None);
-            await scope.ServiceProvider.GetRequiredService<PublicationControl>().SettleAsync(publicationId, CancellationToken.None);
-            await _monitor.CompleteIfDoneAsync(db, publicationId, CancellationToken.None);
+            await _monitor.EndRunAsync(scope.ServiceProvider, run, writes);
+            writes.Worked(refusals);
             var final = (await PublicationProgress.ReadAsync(db, publicationId, CancellationToken.None)).WithRate(run.Rate)
                 with { SentByThisRun = run.SentThisRun };
             var status = await db.Publications.Where(p => p.Id == publicationId).Select(p => p.Status).FirstAsync(CancellationToken.None);
             ended = PublicationControl.Name(status);
             progress?.Report(final);
-            logger.LogInformation("Publication {PublicationId} ({Edition}) {Status}: {Progress}; this process sent {SentHere} in {Elapsed:0.0}s",
+            logger.Log(writes.Current is null ? LogLevel.Information : LogLevel.Debug,
+                "Publication {PublicationId} ({Edition}) {Status}: {Progress}; this process sent {SentHere} in {Elapsed:0.0}s",
                 publicationId, publication.Edition, PublicationControl.Name(status), final, run.SentThisRun, run.Clock.Elapsed.TotalSeconds);
             return final;
         }
@@ -202,6 +212,7 @@ public sealed class DeliveryEngine(
 
                 sender.Slot ??= await pacer.AcquireConnectionSlotAsync(stopping);
                 var changed = run.NextChange;
+                var refusals = writes.Refusals;
                 List<DeliveryRecord> batch;
                 using (var claim = NewsletterMetrics.Tracing.StartActivity("claim"))
                 {
@@ -228,6 +239,7 @@ public sealed class DeliveryEngine(
                 {
                     using var sending = NewsletterMetrics.Tracing.StartActivity("send batch")?.SetTag("newsletter.sender", number);
                     await SendBatchAsync(db, outcomes, run, sender, batch, stopping, hardStop);
+                    writes.Worked(refusals);
                 }
                 finally
                 {
@@ -238,6 +250,11 @@ public sealed class DeliveryEngine(
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             logger.LogInformation("Publication {PublicationId}: sender {Sender} stopped; its claims are released", publicationId, number);
+        }
+        catch (Exception ex) when (ex is OutcomeNotSavedException || (DeliveryWrites.IsWriteFailure(ex) && !stopping.IsCancellationRequested))
+        {
+            // The database refuses writes: the whole run stops (see DeliveryWrites.Stop).
+            writes.Stop(run, ex);
         }
         finally
         {
@@ -389,5 +406,4 @@ public sealed class DeliveryEngine(
             }
         }
     }
-
 }

@@ -29,6 +29,7 @@ public static class DeliveryExtensions
         services.AddSingleton<MessageFactory>();
         services.AddSingleton<DeliveryPacer>();
         services.AddSingleton<DeliveryEngine>();
+        services.AddSingleton<DeliveryWrites>();
         services.AddMetrics().AddSingleton<NewsletterMetrics>();
         services.AddScoped<PublicationControl>();
         services.AddScoped<IDeliveryHistory, DeliveryHistory>();

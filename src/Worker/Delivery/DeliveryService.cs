@@ -35,7 +35,7 @@ public sealed class DeliverySignal
 /// finishes the messages in flight and hands its other claims back before the host's timeout.
 /// </summary>
 public sealed class DeliveryService(
-    IServiceScopeFactory scopes, DeliveryEngine engine, DeliverySignal signal, TimeProvider time,
+    IServiceScopeFactory scopes, DeliveryEngine engine, DeliverySignal signal, DeliveryWrites writes, TimeProvider time,
     ILogger<DeliveryService> logger) : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
@@ -85,6 +85,11 @@ public sealed class DeliveryService(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (DeliveryWrites.IsWriteFailure(ex))
+        {
+            // Once per outage, not a stack trace per attempt; the next poll tries again.
+            writes.Failed(publicationId, ex);
         }
         catch (Exception ex)
         {

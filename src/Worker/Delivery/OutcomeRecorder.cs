@@ -22,13 +22,13 @@ internal sealed class OutcomeRecorder(DeliveryOptions options, LogPrivacyOptions
         switch (result.Status)
         {
             case SendStatus.Accepted:
-                await writer.AcceptAsync(delivery.Id, lease, attempts, now, code, result.Reply);
+                await SaveAsync(writer, new(delivery.Id, lease, OutcomeKind.Accept, DeliveryStatus.Sent, attempts, now, null, code, result.Reply));
                 run.CountSent();
                 run.Throttle.OnAccepted(now);
                 break;
 
             case SendStatus.PermanentFailure:
-                await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, attempts, now, code, result.Reply);
+                await SaveAsync(writer, new(delivery.Id, lease, OutcomeKind.Finish, DeliveryStatus.Failed, attempts, now, null, code, result.Reply));
                 run.CountError(result.Reply);
                 logger.LogWarning("Publication {PublicationId}: subscriber {Subscriber} refused permanently: {Reply}",
                     run.Publication.Id, privacy.Name(recipient.SubscriberId, recipient.Email), result.Reply);
@@ -40,13 +40,13 @@ internal sealed class OutcomeRecorder(DeliveryOptions options, LogPrivacyOptions
                 var first = delivery.FirstAttemptAt ?? now;
                 if (attempts >= options.MaxAttempts || now - first >= options.MaxRetryAge)
                 {
-                    await writer.FinishAsync(delivery.Id, lease, DeliveryStatus.Failed, attempts, now, code,
-                        $"gave up after {attempts} attempt(s) over {PublicationControl.Describe(now - first)}: {result.Reply}");
+                    await SaveAsync(writer, new(delivery.Id, lease, OutcomeKind.Finish, DeliveryStatus.Failed, attempts, now, null, code,
+                        $"gave up after {attempts} attempt(s) over {PublicationControl.Describe(now - first)}: {result.Reply}"));
                 }
                 else
                 {
                     var retryAt = now + Backoff.Exponential(attempts, options.RetryBaseDelay, options.MaxRetryDelay);
-                    await writer.RetryAsync(delivery.Id, lease, attempts, now, retryAt, code, result.Reply);
+                    await SaveAsync(writer, new(delivery.Id, lease, OutcomeKind.Retry, DeliveryStatus.Pending, attempts, now, retryAt, code, result.Reply));
                 }
                 break;
 
@@ -60,14 +60,30 @@ internal sealed class OutcomeRecorder(DeliveryOptions options, LogPrivacyOptions
                         "Publication {PublicationId}: the server asks us to slow down ({Reply}); going down to {Connections} connection(s) and pausing {Pause:0.0}s",
                         run.Publication.Id, result.Reply, slowdown.Connections, slowdown.Pause.TotalSeconds);
                 }
-                await writer.RetryAsync(delivery.Id, lease, delivery.Attempts, now, run.Throttle.ResumeAt(time), code, result.Reply);
+                await SaveAsync(writer, new(delivery.Id, lease, OutcomeKind.Retry, DeliveryStatus.Pending, delivery.Attempts, now,
+                    run.Throttle.ResumeAt(time), code, result.Reply));
                 break;
 
             case SendStatus.ConnectionLost:
                 // The message may or may not have arrived; it is sent again on a new connection.
                 run.CountError(result.Reply);
-                await writer.RetryAsync(delivery.Id, lease, delivery.Attempts, now, now, null, $"connection lost: {result.Reply}");
+                await SaveAsync(writer, new(delivery.Id, lease, OutcomeKind.Retry, DeliveryStatus.Pending, delivery.Attempts, now, now, null,
+                    $"connection lost: {result.Reply}"));
                 break;
+        }
+    }
+
+    /// <summary>Saves one answered message's outcome; if the database refuses, the outcome goes up
+    /// with the exception, for <see cref="DeliveryWrites"/> to keep and write when the send resumes.</summary>
+    private static async Task SaveAsync(OutcomeWriter writer, UnsavedOutcome outcome)
+    {
+        try
+        {
+            await outcome.SaveAsync(writer);
+        }
+        catch (Exception ex) when (DeliveryWrites.IsWriteFailure(ex))
+        {
+            throw new OutcomeNotSavedException(outcome, ex);
         }
     }
 

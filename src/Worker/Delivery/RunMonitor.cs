@@ -111,6 +111,22 @@ internal sealed class RunMonitor(IServiceScopeFactory scopes, DeliveryOptions op
         }
     }
 
+    /// <summary>After the senders: the last errors counted, a stopped publication's claims settled, and
+    /// the publication completed if nothing is outstanding. If the database refuses, the next run does it.</summary>
+    public async Task EndRunAsync(IServiceProvider services, SendRun run, DeliveryWrites writes)
+    {
+        try
+        {
+            await FlushErrorsAsync(services, run, CancellationToken.None);
+            await services.GetRequiredService<PublicationControl>().SettleAsync(run.Publication.Id, CancellationToken.None);
+            await CompleteIfDoneAsync(services.GetRequiredService<NewsletterDbContext>(), run.Publication.Id, CancellationToken.None);
+        }
+        catch (Exception ex) when (DeliveryWrites.IsWriteFailure(ex))
+        {
+            writes.Failed(run.Publication.Id, ex);
+        }
+    }
+
     /// <summary>Marks the publication completed once no delivery is outstanding.</summary>
     public async Task CompleteIfDoneAsync(NewsletterDbContext db, int publicationId, CancellationToken cancellationToken)
     {

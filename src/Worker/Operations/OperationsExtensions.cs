@@ -30,6 +30,7 @@ public static class OperationsExtensions
         services.AddSingleton<StateGauges>();
         services.AddHealthChecks()
             .AddDbContextCheck<NewsletterDbContext>("database", tags: [Ready])
+            .AddCheck<DatabaseWritesReadiness>("database-writes", tags: [Ready])
             .AddCheck<MigrationsReadiness>("migrations", tags: [Ready])
             .AddCheck<MailReadiness>("mail", tags: [Ready]);
         services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<OperationsOptions>>((health, o) =>

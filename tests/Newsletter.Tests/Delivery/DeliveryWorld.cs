@@ -84,9 +84,12 @@ internal sealed class DeliveryWorld : IAsyncDisposable
     }
 
     /// <summary>Adds confirmed subscribers reader1…readerN@example.org, subscribed to every edition, in one save.</summary>
-    public async Task AddSubscribersAsync(int count, int first = 1)
+    public Task AddSubscribersAsync(int count, int first = 1) => AddSubscribersAsync(App, count, first);
+
+    /// <summary>The same on any test's database.</summary>
+    public static async Task AddSubscribersAsync(TestApp app, int count, int first = 1)
     {
-        await using var db = App.OpenDb();
+        await using var db = app.OpenDb();
         var now = DateTime.SpecifyKind(new DateTime(2026, 1, 5, 12, 0, 0), DateTimeKind.Utc);
         for (var i = first; i < first + count; i++)
         {
@@ -117,9 +120,12 @@ internal sealed class DeliveryWorld : IAsyncDisposable
     }
 
     /// <summary>Queues a small Tip of the Week issue; returns its id.</summary>
-    public async Task<int> QueueAsync(string subject = "Tip of the Week: one small kindness")
+    public Task<int> QueueAsync(string subject = "Tip of the Week: one small kindness") => QueueAsync(App, subject);
+
+    /// <summary>The same on any test's database.</summary>
+    public static async Task<int> QueueAsync(TestApp app, string subject = "Tip of the Week: one small kindness")
     {
-        await using var db = App.OpenDb();
+        await using var db = app.OpenDb();
         var issue = new Issue
         {
             Edition = Edition,
@@ -181,7 +187,12 @@ internal sealed class LogCapture : ILoggerProvider
     private readonly ConcurrentQueue<(TimeSpan Elapsed, LogLevel Level, string Category, string Message)> _lines = new();
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
+    private readonly ConcurrentQueue<string> _withException = new();
+
     public IReadOnlyList<(TimeSpan Elapsed, LogLevel Level, string Category, string Message)> Lines => [.. _lines];
+
+    /// <summary>The lines logged with an exception (which a console log prints as a stack trace).</summary>
+    public IReadOnlyList<string> WithException => [.. _withException];
 
     public bool Contains(LogLevel atLeast, string text) =>
         _lines.Any(l => l.Level >= atLeast && l.Message.Contains(text, StringComparison.OrdinalIgnoreCase));
@@ -202,7 +213,12 @@ internal sealed class LogCapture : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                owner._lines.Enqueue((owner._clock.Elapsed, logLevel, category, formatter(state, exception)));
+                var message = formatter(state, exception);
+                owner._lines.Enqueue((owner._clock.Elapsed, logLevel, category, message));
+                if (exception is not null)
+                {
+                    owner._withException.Enqueue($"{category}: {message}: {exception.GetType().Name}: {exception.Message}");
+                }
             }
         }
     }

@@ -218,7 +218,7 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     /// <summary>A web app (the real <c>Program</c>) on this test's configuration. Dispose it.</summary>
-    public TestWebApp CreateWebApp() => new(this);
+    public TestWebApp CreateWebApp(Action<IServiceCollection>? services = null) => new(this, services);
 
     /// <summary>A DbContext on the test's database, for arranging and checking data directly.</summary>
     public NewsletterDbContext OpenDb() => TestDatabases.Open(Provider, ConnectionString);

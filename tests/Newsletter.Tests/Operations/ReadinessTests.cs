@@ -24,6 +24,7 @@ public sealed class ReadinessTests
         Assert.StartsWith("Healthy\n", body, StringComparison.Ordinal);
         Assert.Contains("database: Healthy", body, StringComparison.Ordinal);
         Assert.Contains("migrations: Healthy", body, StringComparison.Ordinal);
+        Assert.Contains("database-writes: Healthy", body, StringComparison.Ordinal);
         Assert.Contains($"mail: Healthy (the pickup folder {app.PickupDirectory} is writable)", body, StringComparison.Ordinal);
     }
 
