@@ -351,7 +351,7 @@ public static partial class NewsletterCli
                 $"Done: {final.Sent} sent, {final.Failed} failed, {final.Skipped} skipped of {final.Total}.");
             var db = services.GetRequiredService<NewsletterDbContext>();
             var status = await db.Publications.AsNoTracking().Where(p => p.Id == publication.Id).Select(p => p.Status).FirstAsync(CancellationToken.None);
-            return await SendEndAsync(context, publication.Id, status, token);
+            return await SendEndAsync(context, services, publication.Id, status, token);
         }, ct, audit: new(parse, EvenIfStopped: true)));
         return command;
     }

@@ -209,16 +209,26 @@ public static partial class NewsletterCli
             var status = await db.Publications.AsNoTracking().Where(p => p.Id == publicationId).Select(p => p.Status).FirstAsync(CancellationToken.None);
             await context.Out.WriteLineAsync(
                 $"Publication {publicationId} is {PublicationControl.Name(status)}: {final}. This process sent {final.SentByThisRun}.");
-            return await SendEndAsync(context, publicationId, status, token);
+            return await SendEndAsync(context, services, publicationId, status, token);
         }, ct, audit: new(parse, EvenIfStopped: true)));
         return command;
     }
 
     /// <summary>The exit code of a send from this process: 0 when the publication is complete, or still
     /// sending only because another sender holds the rest; 1, with the reason and what to do, when it
-    /// stopped first (paused by the error budget, cancelled, stale, or this process interrupted).</summary>
-    internal static async Task<int> SendEndAsync(CliContext context, int publicationId, PublicationStatus status, CancellationToken token)
+    /// stopped first (paused by the error budget, cancelled, stale, the database refusing its writes,
+    /// or this process interrupted).</summary>
+    internal static async Task<int> SendEndAsync(
+        CliContext context, IServiceProvider services, int publicationId, PublicationStatus status, CancellationToken token)
     {
+        if (status == PublicationStatus.Sending && services.GetRequiredService<DeliveryWrites>().Current is { } refused)
+        {
+            // The engine has said why in its log line; this says what to do.
+            await context.Error.WriteLineAsync(
+                $"publication {publicationId} stopped because the database refused to save outcomes ({refused.Reason}); " +
+                $"once it has space, carry on with 'newsletter publications send {publicationId}', or start the service");
+            return 1;
+        }
         if (status == PublicationStatus.Completed || (status == PublicationStatus.Sending && !token.IsCancellationRequested))
         {
             return 0;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Net;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -166,6 +167,45 @@ public sealed class FullDiskTests
         Assert.Equal(1, recorded.Attempts);
         Assert.True(world.Logs.Contains(LogLevel.Information, "outcome(s) kept while the database refused them"), "no kept outcome was saved");
         Assert.Single(world.Logs.Lines, l => l.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task A_send_from_the_command_line_that_the_database_refuses_exits_1_saying_how_to_carry_on_and_carrying_on_finishes_it()
+    {
+        const int readers = 12;
+        await using var world = await DeliveryWorld.StartAsync(SmtpScript.AcceptAll, app => app
+            .Set("Delivery:Connections", "2")
+            .Set("Delivery:LeaseDuration", "00:00:01"));
+        var connectionString = world.App.ConnectionString;
+        Execute(connectionString, """
+            CREATE TABLE "RefuseOutcomes" ("On" INTEGER);
+            INSERT INTO "RefuseOutcomes" VALUES (1);
+            CREATE TRIGGER "RefuseOutcome" BEFORE UPDATE OF "CompletedAt" ON "Deliveries"
+            WHEN NEW."CompletedAt" IS NOT NULL AND EXISTS (SELECT 1 FROM "RefuseOutcomes")
+            BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+            """);
+        await world.AddSubscribersAsync(readers);
+        var publicationId = await world.PublishAsync();
+        var id = publicationId.ToString(CultureInfo.InvariantCulture);
+
+        var refused = await world.App.RunCliAsync("publications", "send", id);
+
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains($"publication {id} stopped because the database refused to save outcomes (", refused.Error, StringComparison.Ordinal);
+        Assert.Contains($"carry on with 'newsletter publications send {id}'", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.Out + refused.Error, StringComparison.Ordinal);
+        Assert.InRange(world.Smtp.Messages.Count, 1, readers - 1);
+
+        Execute(connectionString, "DELETE FROM \"RefuseOutcomes\"");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the claims' one-second leases run out
+        var carriedOn = await world.App.RunCliAsync("publications", "send", id);
+
+        Assert.True(carriedOn.ExitCode == 0, carriedOn.ToString());
+        Assert.Equal(readers, world.ReceivedCounts().Count);
+        // The outcomes kept in memory ended with the first process: those readers are mailed again,
+        // within the bound of one per connection.
+        Assert.InRange(world.ReceivedCounts().Values.Sum() - readers, 0, 2);
+        Assert.All(await world.DeliveriesAsync(publicationId), d => Assert.Equal(DeliveryStatus.Sent, d.Status));
     }
 
     private static void Execute(string connectionString, string sql)
