@@ -9,8 +9,10 @@ namespace Newsletter.Subscribers.Addresses;
 /// </summary>
 public static partial class AddressMask
 {
-    /// <summary>The text with every address in it masked (an address masked already stays as it is).</summary>
-    public static string Mask(string text) => Address().Replace(text, m => $"{m.Groups["first"].Value}***@{m.Groups["domain"].Value}");
+    /// <summary>The text with every address in it masked (an address masked already stays as it is). Most
+    /// replies ("250 2.0.0 Ok") name nobody: without an '@' the text is returned as it is, unscanned.</summary>
+    public static string Mask(string text) =>
+        !text.Contains('@') ? text : Address().Replace(text, m => $"{m.Groups["first"].Value}***@{m.Groups["domain"].Value}");
 
     /// <summary>The text with one erased person's address replaced, in any letter case, by "(erased address)".</summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
