@@ -14,10 +14,60 @@ public static partial class NewsletterCli
     private static Command KeysCommand(CliContext context)
     {
         var command = new Command("keys",
-            "The keys that sign readers' links and bounce addresses: list them, add a newer one, retire an old one.");
+            "The keys that sign readers' links and bounce addresses: list them, add a newer one, retire an old one, move them into configuration.");
         command.Add(ListKeysCommand(context));
         command.Add(RotateKeysCommand(context));
         command.Add(RetireKeyCommand(context));
+        command.Add(ExportKeysCommand(context));
+        return command;
+    }
+
+    private static Command ExportKeysCommand(CliContext context)
+    {
+        var command = new Command("export",
+            "Print the keys kept in the database as settings for the service's environment file, secrets included, " +
+            "so they can be configured instead and links already sent keep working.");
+        command.SetAction((parse, ct) => context.RunAsync(async (services, _) =>
+        {
+            var options = services.GetRequiredService<IOptions<LinkKeyOptions>>().Value;
+            var (signing, hashKey) = services.GetRequiredService<StoredKeys>().Export();
+            var lines = new List<string>();
+            if (!options.SigningKeysConfigured)
+            {
+                var index = 0;
+                foreach (var (id, secret, retired) in signing)
+                {
+                    // The single secret of before key ids is the key 'legacy': it is configured as TokenSecret.
+                    if (id == SigningKeys.LegacyId)
+                    {
+                        lines.Add(retired ? "# Newsletter__TokenSecret is retired: leave it out" : $"Newsletter__TokenSecret={secret}");
+                        continue;
+                    }
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"Newsletter__TokenKeys__{index}__Id={id}"));
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"Newsletter__TokenKeys__{index}__Secret={secret}"));
+                    if (retired)
+                    {
+                        lines.Add(string.Create(CultureInfo.InvariantCulture, $"Newsletter__TokenKeys__{index}__Retired=true"));
+                    }
+                    index++;
+                }
+            }
+            if (string.IsNullOrEmpty(options.AddressHashKey) && hashKey is not null)
+            {
+                lines.Add($"Newsletter__AddressHashKey={hashKey}");
+            }
+            if (lines.Count == 0)
+            {
+                await context.Error.WriteLineAsync("No keys are kept in the database (they are configured, or none was made yet); nothing to export.");
+                return 1;
+            }
+            await context.Out.WriteLineAsync("# Keys kept in the database, as settings. Secrets: put them in a private environment file, then restart.");
+            foreach (var line in lines)
+            {
+                await context.Out.WriteLineAsync(line);
+            }
+            return 0;
+        }, ct, audit: new(parse)));
         return command;
     }
 

@@ -120,7 +120,7 @@ internal sealed class StoredKeysWarning(KeySources keys, IHostEnvironment enviro
         if (!environment.IsDevelopment() && keys.StoredInDatabase() is { Count: > 0 } stored)
         {
             logger.LogWarning(
-                "Keys are kept in the database, so any copy of it can forge readers' links: configure {Settings} (newsletter keys rotate prints one)",
+                "Keys are kept in the database, so any copy of it can forge readers' links: configure {Settings}; 'newsletter keys export' prints the ones kept here as settings, so links already sent keep working",
                 string.Join(" and ", stored));
         }
         return Task.CompletedTask;

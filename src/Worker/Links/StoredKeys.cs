@@ -95,6 +95,12 @@ public sealed class StoredKeys(NewsletterDbContext db, TimeProvider time)
         return RetireOutcome.Retired;
     }
 
+    /// <summary>The stored signing keys with their secrets (base64), oldest first, and the stored address hash
+    /// key: what an operator copies into configuration so that links already sent keep working.</summary>
+    public (IReadOnlyList<(string Id, string Secret, bool Retired)> Signing, string? AddressHashKey) Export() =>
+        ([.. All().Select(k => (k.Id, Convert.ToBase64String(k.Secret), k.RetiredAt is not null))],
+         db.Settings.AsNoTracking().FirstOrDefault(s => s.Key == AddressHashKey)?.Value);
+
     /// <summary>The address hash key kept in the database, generated on first use.</summary>
     public byte[] LoadOrCreateAddressHashKey() =>
         Convert.FromBase64String(GetOrAdd(AddressHashKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));

@@ -120,6 +120,40 @@ public sealed class KeysCommandsTests
         Assert.Contains("removing Newsletter:TokenSecret", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Export_prints_the_keys_kept_in_the_database_as_settings_and_configured_so_the_links_already_sent_keep_working()
+    {
+        await using var app = TestApp.Create(tokenSecret: false);
+        var byFirst = await SignAsync(app);
+        await app.RunCliOkAsync("keys", "rotate");
+        var bySecond = await SignAsync(app);
+
+        var exported = await app.RunCliOkAsync("keys", "export");
+
+        var settings = exported.Out.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Newsletter__", StringComparison.Ordinal))
+            .Select(l => l.Split('=', 2)).ToDictionary(p => p[0].Replace("__", ":", StringComparison.Ordinal), p => p[1]);
+        Assert.Equal("k1", settings["Newsletter:TokenKeys:0:Id"]);
+        Assert.Equal("k2", settings["Newsletter:TokenKeys:1:Id"]);
+        Assert.Equal(4, settings.Keys.Count(k => k.StartsWith("Newsletter:TokenKeys:", StringComparison.Ordinal)));
+        Assert.False(settings.ContainsKey("Newsletter:TokenSecret")); // no secret of before key ids here
+        foreach (var (key, value) in settings)
+        {
+            app.Set(key, value);
+        }
+        Assert.Contains("Signing keys are configured", (await app.RunCliOkAsync("keys", "list")).Out, StringComparison.Ordinal);
+        await using (var db = app.OpenDb())
+        {
+            // Configured keys are the only ones read: the stored ones no longer count.
+            db.Settings.RemoveRange(db.Settings.Where(s => s.Key.StartsWith("token-")));
+            await db.SaveChangesAsync();
+        }
+        Assert.True(await VerifiesAsync(app, byFirst));
+        Assert.True(await VerifiesAsync(app, bySecond));
+        var again = await app.RunCliAsync("keys", "export");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("nothing to export", again.Error, StringComparison.Ordinal);
+    }
+
     private static string Setting(string output, string prefix) =>
         output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith(prefix, StringComparison.Ordinal))[prefix.Length..];
 
