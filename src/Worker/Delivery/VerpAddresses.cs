@@ -32,6 +32,7 @@ public sealed class VerpAddresses
 
     private readonly VerpOptions _options;
     private readonly string _currentId;
+    private readonly byte[] _currentKey;
     private readonly Dictionary<string, byte[]> _keys;
     private readonly byte[]? _legacyKey;
 
@@ -40,6 +41,7 @@ public sealed class VerpAddresses
         _options = options.Value.Verp;
         _keys = signer.Keys.Keys.ToDictionary(k => k.Id, k => HMACSHA256.HashData(k.Secret, "newsletter/verp/v2"u8), StringComparer.Ordinal);
         _currentId = signer.Keys.Current.Id;
+        _currentKey = _keys[_currentId];
         _legacyKey = signer.Keys.Legacy is { } legacy ? LegacyKey(legacy.Secret) : null;
     }
 
@@ -64,7 +66,7 @@ public sealed class VerpAddresses
         ArgumentOutOfRangeException.ThrowIfNegative(publicationId);
         ArgumentOutOfRangeException.ThrowIfNegative(subscriberId);
         var ids = $"{publicationId.ToString(CultureInfo.InvariantCulture)}-{subscriberId.ToString(CultureInfo.InvariantCulture)}-{_currentId}";
-        return new MailboxAddress("", $"{_options.LocalPart}+{ids}-{Mac(_keys[_currentId], ids)}@{_options.Domain!.Trim().ToLowerInvariant()}");
+        return new MailboxAddress("", $"{_options.LocalPart}+{ids}-{Mac(_currentKey, ids)}@{_options.Domain!.Trim().ToLowerInvariant()}");
     }
 
     /// <summary>

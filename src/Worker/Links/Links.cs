@@ -1,6 +1,6 @@
 using System.Globalization;
-using Newsletter.Subscribers.Addresses;
 using Microsoft.Extensions.Options;
+using Newsletter.Subscribers.Addresses;
 using Newsletter.Subscribers.Tokens;
 using Newsletter.Worker.Configuration;
 using Newsletter.Worker.Data;
